@@ -126,17 +126,18 @@ def _join_separator(previous: str, following: str) -> str:
     last_line = previous.rsplit("\n", 1)[-1]
     if previous.rstrip()[-1:] in (":", "："):
         return "\n"
+    # A line broken mid-sentence in Latin script: the words need a space between them.
+    if previous[-1:].isascii() and previous[-1:].isalnum() and following[:1].islower():
+        return " "
     if _is_list_like(last_line):
         return "\n"
-    # A line broken mid-word by print layout: CJK joins directly, Latin words need a space.
-    if previous[-1:].isascii() and previous[-1:].isalnum() and following[:1].isascii():
-        return " "
-    return ""
+    # A line broken mid-word by print layout: CJK text joins directly.
+    return " " if previous[-1:].isascii() and following[:1].isascii() else ""
 
 
 def _is_fragment(text: str) -> bool:
     """Tell whether a block is a short line that only makes sense beside its neighbour."""
-    return len(text) <= _SHORT and not re.search(r"[。！？!?]", text)
+    return len(text) <= _SHORT and not ends_sentence(text) and not re.search(r"[。！？!?]", text)
 
 
 def _is_deck_line(block: list[str]) -> bool:

@@ -191,8 +191,10 @@ def build_index(
         index.add(vectors)
         lexical = LexicalIndex.build([p.index_text for p in paragraphs])
 
+        # Under the lock, any leftover temporary folder is from a build that died: remove it.
+        for leftover in directory.parent.glob(f".{directory.name}.*-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         faiss.write_index(index, str(tmp / VECTORS))
         np.save(tmp / EMBEDDINGS, vectors, allow_pickle=False)

