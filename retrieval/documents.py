@@ -63,7 +63,8 @@ class Paragraph:
     @property
     def index_text(self) -> str:
         """Return what is embedded and indexed: section, text, and the facts kept as metadata."""
-        extra = [v for k, v in self.meta if k in ("deck", "signed", "date", "byline")]
+        # Signers and dates are facts readers ask about; bylines and decks would only add noise.
+        extra = [v for k, v in self.meta if k in ("signed", "date")]
         return "\n".join([self.section, self.text, *extra])
 
 

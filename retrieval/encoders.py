@@ -108,7 +108,10 @@ class SentenceTransformerEncoder:
         location = resolve_model(model, models_dir, say)
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            # Its per-tensor "Loading weights" bar says nothing a user can act on.
+            hf_logging.disable_progress_bar()
             local = Path(location).is_dir() or _cached_on_disk(location)
             self._st = SentenceTransformer(location, device="cpu", local_files_only=local)
         except Exception as exc:  # any failure here is the model's, and the user can act on it
@@ -116,7 +119,10 @@ class SentenceTransformerEncoder:
                 f"cannot load model {model!r}: {str(exc).splitlines()[0] if str(exc) else exc!r}"
                 " (give a sentence-transformers model name or a local folder with --model)"
             ) from exc
-        dim = self._st.get_sentence_embedding_dimension()
+        get_dim = getattr(self._st, "get_embedding_dimension", None) or (
+            self._st.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if not dim:
             raise ModelError(f"model {model!r} does not say its embedding dimension")
         self.dim = int(dim)

@@ -1,0 +1,130 @@
+"""Measure the seed index build, `qabot ask` wall time and memory, and in-process query latency.
+
+Run: python benchmarks/cli_speed.py [--runs N] [--json FILE]
+Targets (issue 2): build <= 10 s once the model is ready; `qabot ask` median <= 1.5 s and peak
+memory <= 400 MB with a built index; in-process query p50 <= 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+QUESTIONS = [
+    "今年计划免费送戏下乡多少场？",
+    "青年路什么时候停水",
+    "放心午餐覆盖多少所小学",
+    "全省加装了多少部电梯",
+    "今年民生支出多少钱",
+    "How many free opera performances were planned this year?",
+    "海峽兩岸產業園在哪裡",
+    "残疾儿童救助年龄扩大到多少岁",
+    "零工市场提供了多少岗位",
+    "AED今年配置多少台",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_ask(question: str, env: dict[str, str]) -> float:
+    """Run `qabot ask` once as a user would; return its wall time in seconds."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", question],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def peak_rss_mb(question: str, env: dict[str, str]) -> float:
+    """Return the peak RSS of one `qabot ask`, measured by GNU time in its own process tree."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "bot.cli", "ask", question],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="`qabot ask` runs (default 10)")
+    parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results/cli_speed.json")
+    args = parser.parse_args()
+
+    from retrieval.config import Settings, load_settings
+    from retrieval.documents import load_documents
+    from retrieval.encoders import default_model_folder
+    from retrieval.engine import Engine
+    from retrieval.index import build_index
+
+    settings = load_settings()
+    default_model_folder(settings.models_dir)  # the model is made ready before timing
+    engine = Engine(settings)
+    encoder = engine.encoder("sentence-transformers")
+    documents, _ = load_documents(settings.corpus)
+    with tempfile.TemporaryDirectory() as tmp:
+        builds = []
+        for _ in range(3):
+            started = time.perf_counter()
+            build_index(Path(tmp) / f"idx{len(builds)}", documents, encoder, lambda _: None, False)
+            builds.append(time.perf_counter() - started)
+    build_s = statistics.median(builds)
+
+    engine.ensure_index()
+    searcher = Engine(Settings(home=settings.home, corpus=settings.corpus)).searcher
+    searcher.search(QUESTIONS[0])  # load the query encoder outside the timing
+    latencies = []
+    for _ in range(5):
+        for q in QUESTIONS:
+            started = time.perf_counter()
+            searcher.search(q, k=3)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    env = {**os.environ, "QABOT_ENGINE": "auto"}
+    walls = [run_ask(QUESTIONS[i % len(QUESTIONS)], env) for i in range(args.runs)]
+    memory = [peak_rss_mb(QUESTIONS[i], env) for i in range(3)]
+
+    result = {
+        "paragraphs": searcher.index.manifest.count,
+        "index_build_s_median_of_3": round(build_s, 2),
+        "ask_wall_s_median": round(statistics.median(walls), 3),
+        "ask_wall_s_max": round(max(walls), 3),
+        "ask_peak_rss_mb_median": round(statistics.median(memory), 1),
+        "query_ms_p50": round(percentile(latencies, 0.5), 2),
+        "query_ms_p95": round(percentile(latencies, 0.95), 2),
+        "runs": args.runs,
+        "cpu_count": os.cpu_count(),
+    }
+    print(f"{'measure':32} {'value':>10}  target")
+    print(f"{'index build, seed (s)':32} {result['index_build_s_median_of_3']:>10}  <= 10")
+    print(f"{'qabot ask wall, median (s)':32} {result['ask_wall_s_median']:>10}  <= 1.5")
+    print(f"{'qabot ask peak RSS, median (MB)':32} {result['ask_peak_rss_mb_median']:>10}  <= 400")
+    print(f"{'in-process query p50 (ms)':32} {result['query_ms_p50']:>10}  <= 20")
+    print(f"{'in-process query p95 (ms)':32} {result['query_ms_p95']:>10}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
