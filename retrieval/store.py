@@ -1,0 +1,113 @@
+"""The paragraph store: paragraphs on disk, read one at a time by row, never all into memory."""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+
+from retrieval.documents import Paragraph
+
+PARAGRAPHS = "paragraphs.jsonl"
+OFFSETS = "paragraphs.offsets.npy"
+# Rows read recently stay decoded: a bot shows the same few passages again and again.
+CACHE_ROWS = 4096
+
+
+def paragraph_record(p: Paragraph) -> dict[str, object]:
+    return {
+        "doc": p.doc,
+        "number": p.number,
+        "section": p.section,
+        "text": p.text,
+        "meta": [list(m) for m in p.meta],
+    }
+
+
+def paragraph_from_record(record: dict[str, object]) -> Paragraph:
+    meta = tuple((str(k), str(v)) for k, v in record.get("meta", []))  # type: ignore[attr-defined]
+    return Paragraph(
+        str(record["doc"]),
+        int(record["number"]),  # type: ignore[call-overload]
+        str(record["section"]),
+        str(record["text"]),
+        meta,
+    )
+
+
+def write_paragraphs(directory: Path, paragraphs: Iterable[Paragraph]) -> int:
+    """Write paragraphs as JSON lines with a byte-offset table; return how many."""
+    offsets = [0]
+    with (directory / PARAGRAPHS).open("wb") as fh:
+        for p in paragraphs:
+            line = json.dumps(paragraph_record(p), ensure_ascii=False).encode("utf-8") + b"\n"
+            fh.write(line)
+            offsets.append(offsets[-1] + len(line))
+    np.save(directory / OFFSETS, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
+    return len(offsets) - 1
+
+
+class ParagraphStore(Sequence[Paragraph]):
+    """A read-only sequence of paragraphs backed by a memory-mapped JSON-lines file.
+
+    Row i is paragraph i of the index. Loading costs one small offsets array; a paragraph is
+    decoded only when it is asked for, so a million-paragraph corpus opens in milliseconds.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._offsets = np.load(directory / OFFSETS, mmap_mode="r", allow_pickle=False)
+        path = directory / PARAGRAPHS
+        size = path.stat().st_size
+        if len(self._offsets) < 1 or int(self._offsets[-1]) != size:
+            raise ValueError(f"{path} does not match its offset table")
+        self._file = path.open("rb")
+        self._data: mmap.mmap | bytes = (
+            mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        )
+        self._cache: OrderedDict[int, Paragraph] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _row(self, row: int) -> Paragraph:
+        cached = self._cache.get(row)
+        if cached is not None:
+            self._cache.move_to_end(row)
+            return cached
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        paragraph = paragraph_from_record(json.loads(self._data[start:end]))
+        self._cache[row] = paragraph
+        if len(self._cache) > CACHE_ROWS:
+            self._cache.popitem(last=False)
+        return paragraph
+
+    @overload
+    def __getitem__(self, index: int) -> Paragraph: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Paragraph]: ...
+
+    def __getitem__(self, index: int | slice) -> Paragraph | list[Paragraph]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"paragraph row {index} out of range 0..{len(self) - 1}")
+        return self._row(index)
+
+    def __iter__(self) -> Iterator[Paragraph]:
+        for i in range(len(self)):
+            yield self._row(i)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
