@@ -393,6 +393,23 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
     return documents, warnings
 
 
+def corpus_fingerprint(files: Sequence[Path]) -> str:
+    """Return a hash of the corpus files' bytes and the parser version, without parsing them.
+
+    This is what decides whether an index is stale; it reads the files but does not parse
+    them, so checking a large corpus costs milliseconds. Unreadable files count too, so that
+    fixing one makes the index stale.
+    """
+    h = hashlib.sha256(f"parser-{PARSER_VERSION}".encode())
+    for path, doc in zip(files, _doc_ids(files), strict=True):
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            digest = f"unreadable:{exc.errno}"
+        h.update(f"\0{doc}\0{digest}".encode())
+    return h.hexdigest()
+
+
 def corpus_hash(documents: Iterable[Document]) -> str:
     """Return a hash of the corpus content and the parser version (what an index depends on)."""
     h = hashlib.sha256(f"parser-{PARSER_VERSION}".encode())

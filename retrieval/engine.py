@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from retrieval.config import DEFAULT_MODEL, Settings
-from retrieval.documents import corpus_hash, load_documents
+from retrieval.documents import corpus_fingerprint, find_corpus_files, load_documents
 from retrieval.encoders import Encoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.index import LoadedIndex, build_index, load_index, staleness
@@ -74,17 +74,14 @@ class Engine:
             rebuild: re-embed every paragraph even if the index is fresh.
             index_type: "auto" (by corpus size) or a FAISS index type to insist on.
         """
-        documents, self.warnings = load_documents(self.settings.corpus)
-        for warning in self.warnings:
-            self.say(f"warning: {warning}")
         directory = self.settings.index_dir
-        current = corpus_hash(documents)
+        current = corpus_fingerprint(find_corpus_files(self.settings.corpus))
         if not rebuild:
             try:
                 index = load_index(directory)
             except IndexStateError as exc:
                 if (directory / "manifest.json").exists():
-                    self.say(f"{exc}; rebuilding it.")
+                    self.say(f"The index cannot be used ({exc}); rebuilding it.")
             else:
                 reason = staleness(index.manifest, self.settings.model, current)
                 if reason is None and index_type not in ("auto", index.manifest.index_type):
@@ -92,6 +89,9 @@ class Engine:
                 if reason is None:
                     return index
                 self.say(f"The index is out of date ({reason}); rebuilding it.")
+        documents, self.warnings = load_documents(self.settings.corpus)
+        for warning in self.warnings:
+            self.say(f"warning: {warning}")
         return build_index(
             directory,
             documents,
@@ -99,6 +99,8 @@ class Engine:
             self.say,
             progress=True,
             index_type=index_type,
+            fingerprint=current,
+            reuse=not rebuild,
         )
 
     @property

@@ -207,17 +207,21 @@ def build_index(
     say: Callable[[str], None],
     progress: bool = True,
     index_type: str = "auto",
+    fingerprint: str | None = None,
+    reuse: bool = True,
 ) -> LoadedIndex:
     """Embed the corpus and write a complete index directory, replacing any earlier one.
 
-    Paragraphs whose text has not changed since the last build reuse their vectors. The new
+    Paragraphs whose text has not changed since the last build reuse their vectors. The
+    manifest records `fingerprint` (see documents.corpus_fingerprint) as the corpus hash when
+    given, else a hash of the parsed documents. The new
     index is written beside the old one and renamed into place, so an interrupted build leaves
     the earlier index as it was.
     """
     with build_lock(directory, say):
         paragraphs = list(iter_paragraphs(documents))
         hashes = [_text_hash(p) for p in paragraphs]
-        known = _reusable_vectors(directory, encoder.model)
+        known = _reusable_vectors(directory, encoder.model) if reuse else {}
         todo = [i for i, h in enumerate(hashes) if h not in known]
         started = time.perf_counter()
         if todo:
@@ -253,7 +257,7 @@ def build_index(
             model=encoder.model,
             dim=encoder.dim,
             count=len(paragraphs),
-            corpus_hash=corpus_hash(documents),
+            corpus_hash=fingerprint or corpus_hash(documents),
             qabot_version=__version__,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             index_type=kind,

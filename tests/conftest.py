@@ -38,7 +38,15 @@ def qabot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def seed_engine(qabot_home: Path) -> Engine:
+def default_model(qabot_home: Path) -> Path:
+    """The default model's sentence-transformers folder in the session home (built once)."""
+    from retrieval.encoders import default_model_folder
+
+    return default_model_folder(qabot_home / "models", say=lambda _: None)
+
+
+@pytest.fixture(scope="session")
+def seed_engine(qabot_home: Path, default_model: Path) -> Engine:
     """An engine over the bundled corpus with the real default model (built once)."""
     engine = Engine(Settings(home=qabot_home))
     engine.searcher  # noqa: B018  (build the index now, not inside the first test's timing)

@@ -130,7 +130,12 @@ def test_model_that_cannot_load_offline(tmp_path: Path) -> None:
     corpus = tmp_path / "c.md"
     corpus.write_text("正文。\n", encoding="utf-8")
     result = run_qabot(
-        "ask", "x", "--corpus", str(corpus), "--model", "no-such-org/no-such-model",
+        "ask",
+        "x",
+        "--corpus",
+        str(corpus),
+        "--model",
+        "no-such-org/no-such-model",
         env={"HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode == 1
@@ -162,9 +167,7 @@ def test_several_documents_need_doc_in_show(
 
 
 def test_chat_session(built: Engine) -> None:
-    lines = "\n".join(
-        [FIRST_QUESTION, ":more", ":p 16", ":p 999", ":more", ":bogus", "", ":quit"]
-    )
+    lines = "\n".join([FIRST_QUESTION, ":more", ":p 16", ":p 999", ":more", ":bogus", "", ":quit"])
     result = run_qabot("chat", stdin=lines + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
