@@ -309,8 +309,7 @@ def load_index(directory: Path) -> LoadedIndex:
         IndexStateError: a file is missing, truncated or damaged.
     """
     manifest = Manifest.read(directory)
-    # The stored embeddings only serve rebuilds, which check them; searching never reads them.
-    verify_files(directory, manifest.files, [n for n in manifest.files if n != EMBEDDINGS])
+    verify_files(directory, manifest.files, list(manifest.files))
     try:
         vectors = FaissStore.load(directory, manifest.index_type)
         paragraphs = ParagraphStore(directory)
