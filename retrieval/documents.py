@@ -20,6 +20,7 @@ DOC_SUFFIXES = (".md", ".txt")
 # A file this large is almost certainly not prose meant for paragraph retrieval.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
+_ATX = re.compile(r"^#{1,6}(?:\s|$)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _HEADING_ORNAMENT = re.compile(r"^[◆◇●■□▲△★☆▶►•·\s]+")
 _CJK_NAME = r"[\u4e00-\u9fff·]{2,5}"
@@ -40,6 +41,9 @@ _SENTENCE_END = set("。！？!?…;；.")
 _CLOSERS = "”’」』）)】》\"'"
 _CLAUSE_PUNCT = re.compile(r"[。！？!?；;，,：:、]")
 _SHORT = 30
+# Past this, short lines joined into one paragraph (a list, a table) start a new paragraph.
+MAX_JOINED_CHARS = 1500
+_WORDY = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,17 @@ class _Draft:
     article: _Article | None
     lines: list[str]
     meta: list[tuple[str, str]] = field(default_factory=list)
+    size: int = 0
+    tail: str = ""  # the text since the last line break: all that joining decisions look at
+
+    def __post_init__(self) -> None:
+        self.size = sum(len(line) for line in self.lines)
+        self.tail = "".join(self.lines).rsplit("\n", 1)[-1]
+
+    def append(self, piece: str) -> None:
+        self.lines.append(piece)
+        self.size += len(piece)
+        self.tail = piece.rsplit("\n", 1)[-1] if "\n" in piece else self.tail + piece
 
     @property
     def text(self) -> str:
@@ -103,7 +118,13 @@ def _blocks(text: str) -> list[list[str]]:
     current: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
-        if line:
+        if _ATX.match(line):
+            # A heading line stands alone even without blank lines around it (as in Markdown).
+            if current:
+                blocks.append(current)
+            blocks.append([line])
+            current = []
+        elif line:
             current.append(line)
         elif current:
             blocks.append(current)
@@ -124,7 +145,8 @@ def _is_list_like(line: str) -> bool:
 
 
 def _join_separator(previous: str, following: str) -> str:
-    last_line = previous.rsplit("\n", 1)[-1]
+    """Return what goes between a paragraph ending in line `previous` and its continuation."""
+    last_line = previous
     if previous.rstrip()[-1:] in (":", "："):
         return "\n"
     # A line broken mid-sentence in Latin script: the words need a space between them.
@@ -177,6 +199,7 @@ def parse_text(text: str, doc: str, title: str | None = None) -> list[Paragraph]
     drafts: list[_Draft] = []
     articles: list[_Article] = []
     last_heading_at = -1  # index in drafts where the current section began
+    leads_to_heading = _deck_runs(blocks)
 
     def current_path() -> tuple[str, ...]:
         if closed or not stack:
@@ -201,6 +224,8 @@ def parse_text(text: str, doc: str, title: str | None = None) -> list[Paragraph]
             continue
 
         joined = "\n".join(block)
+        if not _WORDY.search(joined):
+            continue  # rules, ornaments, an empty "#": layout, not text
         if _MARK.match(joined) and _MARK.sub("", joined).strip() == "":
             if article is not None and not closed:
                 article.meta.append(("mark", joined))
@@ -223,7 +248,7 @@ def parse_text(text: str, doc: str, title: str | None = None) -> list[Paragraph]
             target.append(("date", block[-1]))
             closed = True
             continue
-        if _is_deck_line(block) and _leads_to_heading(blocks, i):
+        if _is_deck_line(block) and leads_to_heading[i]:
             deck.append(joined)
             continue
 
@@ -242,12 +267,24 @@ def parse_text(text: str, doc: str, title: str | None = None) -> list[Paragraph]
             joined = joined[: trailing.start()].rstrip()
 
         previous = drafts[-1] if len(drafts) > last_heading_at and drafts else None
+        if not _WORDY.search(joined):  # only a mark or byline was there
+            if previous is not None:
+                previous.meta.extend(para_meta)
+            continue
         path = current_path()
-        if previous is not None and previous.path == path and not ends_sentence(previous.text):
-            previous.lines.append(_join_separator(previous.text, joined) + joined)
+        open_ended = previous is not None and not ends_sentence(previous.tail)
+        if previous is not None and previous.size > MAX_JOINED_CHARS:
+            open_ended = False  # a run of list lines this long is several paragraphs, not one
+        if previous is not None and previous.path == path and open_ended:
+            previous.append(_join_separator(previous.tail, joined) + joined)
             previous.meta.extend(para_meta)
-        elif previous is not None and _is_fragment(joined) and not para_meta:
-            previous.lines.append("\n" + joined)
+        elif (
+            previous is not None
+            and _is_fragment(joined)
+            and not para_meta
+            and previous.size <= MAX_JOINED_CHARS
+        ):
+            previous.append("\n" + joined)
         else:
             owner = article if not closed else None
             drafts.append(_Draft(path, owner, [joined], para_meta))
@@ -267,14 +304,13 @@ def parse_text(text: str, doc: str, title: str | None = None) -> list[Paragraph]
     return paragraphs
 
 
-def _leads_to_heading(blocks: Sequence[list[str]], i: int) -> bool:
-    """Tell whether block i starts a run of short title-like lines that ends at a heading."""
-    for block in blocks[i + 1 :]:
-        if _heading(block):
-            return True
-        if not _is_deck_line(block):
-            return False
-    return False
+def _deck_runs(blocks: Sequence[list[str]]) -> list[bool]:
+    """For each block, tell whether the blocks after it are title-like lines up to a heading."""
+    leads = [False] * len(blocks)
+    for i in range(len(blocks) - 2, -1, -1):
+        following = blocks[i + 1]
+        leads[i] = _heading(following) is not None or (_is_deck_line(following) and leads[i + 1])
+    return leads
 
 
 def _number_duplicate_sections(drafts: list[_Draft], articles: list[_Article]) -> None:
