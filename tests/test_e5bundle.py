@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pytest
 
-from retrieval import e5bundle
+from retrieval import charsmaps, e5bundle
 from retrieval.e5bundle import DEFAULT_MODEL, build_e5_folder, bundle_path
 
 SEED = Path(__file__).parents[1] / "corpus" / "shanxi-taiyuan-news-2023-08-30.md"
@@ -200,8 +200,8 @@ def test_charsmap_round_trips() -> None:
         "😀": "smile",
         **{chr(0x4E00 + i) + chr(0x300 + j): chr(0x4E00 + j) for i in range(40) for j in range(30)},
     }
-    blob = e5bundle._compile_charsmap(rules)
-    assert e5bundle._decompile_charsmap(blob) == rules
+    blob = charsmaps.compile_charsmap(rules)
+    assert charsmaps.decompile_charsmap(blob) == rules
 
 
 def test_normalisation_rules_equal_the_original_ones(reference_path: Path) -> None:
@@ -209,12 +209,12 @@ def test_normalisation_rules_equal_the_original_ones(reference_path: Path) -> No
     bundle = e5bundle._read_bundle(bundle_path())
     original = json.loads(reference_path.read_text(encoding="utf-8"))["normalizer"]
     charsmap = base64.b64decode(original["normalizers"][0]["precompiled_charsmap"])
-    reference_rules = e5bundle._decompile_charsmap(charsmap, e5bundle._MAX_RULE_BYTES)
+    reference_rules = charsmaps.decompile_charsmap(charsmap, charsmaps.MAX_RULE_BYTES)
 
     singles = {k: v for k, v in reference_rules.items() if len(k) == 1}
     assert bundle.norm_rules == singles
     reachable = {k: v for k, v in reference_rules.items() if len(k) > 1}
-    assert e5bundle._composition_rules(bundle.norm_rules) == reachable
+    assert charsmaps.composition_rules(bundle.norm_rules) == reachable
 
 
 # ----------------------------------------------------------------------- tokenizer
