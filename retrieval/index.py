@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,7 +24,10 @@ from retrieval.encoders import Encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.lexical import LexicalIndex
 from retrieval.store import ParagraphStore, write_paragraphs
-from retrieval.vectors import FaissStore, choose_index_type
+from retrieval.vectors import FaissStore, VectorStore, choose_index_type
+
+if TYPE_CHECKING:  # pymilvus is optional: retrieval.milvus is imported only when it is used
+    from retrieval.milvus import MilvusBackend, MilvusStore
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +82,7 @@ class LoadedIndex:
     directory: Path
     manifest: Manifest
     paragraphs: Sequence[Paragraph]
-    vectors: FaissStore
+    vectors: VectorStore
     lexical: LexicalIndex
     _starts: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
@@ -209,6 +213,7 @@ def build_index(
     index_type: str = "auto",
     fingerprint: str | None = None,
     reuse: bool = True,
+    milvus: MilvusBackend | None = None,
 ) -> LoadedIndex:
     """Embed the corpus and write a complete index directory, replacing any earlier one.
 
@@ -216,7 +221,8 @@ def build_index(
     manifest records `fingerprint` (see documents.corpus_fingerprint) as the corpus hash when
     given, else a hash of the parsed documents. The new
     index is written beside the old one and renamed into place, so an interrupted build leaves
-    the earlier index as it was.
+    the earlier index as it was. With `milvus`, the vectors and paragraphs go into a new
+    collection there; the directory keeps BM25, the manifest and the vectors for reuse.
     """
     with build_lock(directory, say):
         paragraphs = list(iter_paragraphs(documents))
@@ -233,8 +239,16 @@ def build_index(
         for i, h in enumerate(hashes):
             if h in known:
                 vectors[i] = known[h]
-        kind = choose_index_type(len(paragraphs), index_type)
-        store = FaissStore.build(vectors, kind)
+        store: FaissStore | MilvusStore
+        in_milvus: MilvusStore | None = None
+        if milvus is None:
+            store = FaissStore.build(vectors, choose_index_type(len(paragraphs), index_type))
+        else:
+            record_hash = fingerprint or corpus_hash(documents)
+            store = in_milvus = milvus.build(
+                directory, vectors, paragraphs, encoder.model, record_hash, index_type
+            )
+        kind = store.kind
         lexical = LexicalIndex.build([p.index_text for p in paragraphs])
 
         # Under the lock, any leftover temporary folder is from a build that died: remove it.
@@ -270,14 +284,21 @@ def build_index(
         (tmp / MANIFEST).write_text(
             json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8"
         )
-        _fsync_tree(tmp)
-        _swap_into_place(tmp, directory)
+        try:
+            _fsync_tree(tmp)
+            _swap_into_place(tmp, directory)
+        except BaseException:
+            if milvus is not None and in_milvus is not None:
+                # No manifest names the new collection: it would stay on the server unused.
+                milvus.drop(in_milvus.collection)
+            raise
         say(
             f"Indexed {len(paragraphs)} paragraphs from {len(documents)} document(s) "
             f"in {time.perf_counter() - started:.1f} s ({len(todo)} embedded, "
             f"{len(paragraphs) - len(todo)} reused)."
         )
-    return LoadedIndex(directory, manifest, ParagraphStore(directory), store, lexical)
+    shown = ParagraphStore(directory) if in_milvus is None else in_milvus.paragraphs
+    return LoadedIndex(directory, manifest, shown, store, lexical)
 
 
 def _swap_into_place(tmp: Path, directory: Path) -> None:
@@ -302,17 +323,26 @@ def staleness(manifest: Manifest, model: str, current_corpus_hash: str) -> str |
     return None
 
 
-def load_index(directory: Path) -> LoadedIndex:
+def load_index(directory: Path, milvus: MilvusBackend | None = None) -> LoadedIndex:
     """Load an index directory, checking every file against the manifest's checksums.
+
+    With `milvus`, the vectors and paragraphs are those of the collection the directory
+    names, once the collection's own record matches the manifest.
 
     Raises:
         IndexStateError: a file is missing, truncated or damaged.
     """
     manifest = Manifest.read(directory)
     verify_files(directory, manifest.files, list(manifest.files))
+    vectors: VectorStore
+    paragraphs: Sequence[Paragraph]
+    if milvus is not None:
+        store = milvus.open(directory, manifest)
+        vectors, paragraphs = store, store.paragraphs
     try:
-        vectors = FaissStore.load(directory, manifest.index_type)
-        paragraphs = ParagraphStore(directory)
+        if milvus is None:
+            vectors = FaissStore.load(directory, manifest.index_type)
+            paragraphs = ParagraphStore(directory)
         lexical = LexicalIndex.load(directory / BM25_DIR)
     except (OSError, RuntimeError, ValueError, KeyError, UsageError) as exc:
         raise IndexStateError(

@@ -27,9 +27,15 @@ def qabot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("qabot-home")
     old = os.environ.get("QABOT_HOME")
     os.environ["QABOT_HOME"] = str(home)
-    os.environ.pop("QABOT_CORPUS", None)
-    os.environ.pop("QABOT_MODEL", None)
-    os.environ.pop("QABOT_ENGINE", None)
+    for name in (
+        "QABOT_CORPUS",
+        "QABOT_MODEL",
+        "QABOT_ENGINE",
+        "QABOT_BACKEND",
+        "QABOT_MILVUS_URI",
+        "QABOT_MILVUS_TOKEN",
+    ):
+        os.environ.pop(name, None)
     yield home
     if old is None:
         os.environ.pop("QABOT_HOME", None)
