@@ -98,6 +98,7 @@ class FaissStore:
             raise UsageError(f"unknown index type {kind!r}; choose one of {', '.join(INDEX_TYPES)}")
         if n:
             index.add(vectors)
+        faiss.omp_set_num_threads(1)  # back to searching (see load)
         return cls(index, kind)
 
     @property
