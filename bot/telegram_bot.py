@@ -1,0 +1,512 @@
+"""What the Telegram bot does with each update: questions, commands, buttons, inline queries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.feedback import append_vote
+from bot.flood import QuestionLimit
+from bot.settings import BotSettings
+from bot.telegram_buttons import (
+    ASK,
+    MORE,
+    MOVE,
+    VOTE,
+    Press,
+    answer_keyboard,
+    context_keyboard,
+    doc_key,
+    examples_keyboard,
+    parse_press,
+    without_more,
+)
+from bot.telegram_format import (
+    ERROR,
+    FLOOD,
+    GONE,
+    GREETING,
+    HELP,
+    HINT_NOT_TEXT,
+    LOST_QUESTION,
+    NOT_ADMIN,
+    REFUSED,
+    REINDEX_BUSY,
+    REINDEX_DONE,
+    REINDEX_FAILED,
+    REINDEX_STARTED,
+    STALE,
+    UNKNOWN_COMMAND,
+    VOTE_LOST,
+    VOTED,
+    clean_question,
+    escape,
+    question_from_header,
+    question_problem,
+    render_answer,
+    render_context,
+    render_inline,
+    strip_addressing,
+    with_example,
+)
+from retrieval.engine import Engine
+from retrieval.errors import QabotError
+from retrieval.search import Answer, Searcher
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+# Questions are encoded on CPU; a few threads keep one slow question from holding up the rest.
+SEARCH_THREADS = 4
+TYPING_AFTER = 0.5  # seconds a search may take before the chat shows "typing…"
+INLINE_RESULTS = 5
+INLINE_MAX = 50
+INLINE_CACHE_SECONDS = 30
+
+
+def _replies_to_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot_id)
+
+
+def paragraph_ref(words: Sequence[str], searcher: Searcher) -> tuple[str, int]:
+    """Turn the words of /p (N, or DOC N) into (doc, number).
+
+    Raises:
+        QabotError: one line saying what is wrong, with the valid range.
+    """
+    docs = searcher.index.documents
+    if len(words) == 2:
+        doc, raw = words
+    elif len(docs) > 1:
+        raise QabotError(
+            f"资料有 {len(docs)} 份文档，请写明是哪一份：/p 文档 N（{'、'.join(docs)}）"
+        )
+    else:
+        doc, raw = docs[0], words[0] if len(words) == 1 else ""
+    found = searcher.index.doc_range(doc)
+    if found is None:
+        raise QabotError(f"没有文档「{doc}」。文档有：{'、'.join(docs)}")
+    last = found[1]
+    try:
+        number = int(raw)
+    except ValueError:
+        shown = f"「{raw}」不是段落编号；" if raw else "用法：/p N，"
+        raise QabotError(f"{shown}段落编号为 1–{last}，例如：/p {min(12, last)}") from None
+    if not 1 <= number <= last:
+        raise QabotError(f"没有第 {number} 段；段落编号为 1–{last}。")
+    return doc, number
+
+
+class QABot:
+    """What the bot does with each kind of update, answering from one engine."""
+
+    def __init__(self, settings: BotSettings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.limit = QuestionLimit(settings.rate_limit)
+        self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="qabot-search")
+        self._reindexing = asyncio.Lock()
+
+    def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Register the handlers: access first, then commands, questions, buttons, inline."""
+        message = filters.UpdateType.MESSAGE
+        private = filters.ChatType.PRIVATE
+        app.add_handler(TypeHandler(Update, self.gate), group=-1)
+        app.add_handler(CommandHandler("start", self.start, filters=message))
+        app.add_handler(CommandHandler("help", self.help, filters=message))
+        app.add_handler(CommandHandler("p", self.paragraph, filters=message))
+        app.add_handler(CommandHandler("ask", self.ask, filters=message))
+        app.add_handler(CommandHandler("reindex", self.reindex, filters=message))
+        app.add_handler(MessageHandler(message & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(message & filters.COMMAND & private, self.on_unknown))
+        app.add_handler(
+            MessageHandler(message & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_other)
+        )
+        app.add_handler(CallbackQueryHandler(self.on_press))
+        app.add_handler(InlineQueryHandler(self.on_inline))
+        app.add_error_handler(self.on_error)
+
+    async def close(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Let the search threads go when the Application shuts down."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, partial(function, *args)
+        )
+
+    def _example(self) -> str | None:
+        return self.settings.examples[0] if self.settings.examples else None
+
+    def _addressed(self, message: Message, bot: Bot) -> str | None:
+        """Return the question of a text message meant for the bot, None for group chatter."""
+        text = message.text or ""
+        mentioned = re.search(rf"@{re.escape(bot.username)}\b", text, re.IGNORECASE)
+        if message.chat.type == ChatType.PRIVATE or mentioned or _replies_to_bot(message, bot.id):
+            return strip_addressing(text, bot.username)
+        return None
+
+    def _question_of(self, message: Message, bot: Bot) -> str | None:
+        """Read the question an answer message answers: its first line, or the message it quotes."""
+        question = question_from_header(message.text)
+        replied = message.reply_to_message
+        if question is None and replied is not None and replied.text:
+            question = strip_addressing(replied.text, bot.username) or None
+        return question
+
+    async def _search(
+        self, bot: Bot, chat_id: int | None, question: str, offset: int = 0, k: int = 0
+    ) -> tuple[Answer, Searcher]:
+        searcher = self.engine.searcher  # one searcher per question, even if /reindex swaps it
+        job = asyncio.ensure_future(
+            self._in_thread(searcher.search, question, k or self.settings.k, offset)
+        )
+        try:
+            answer = await asyncio.wait_for(asyncio.shield(job), TYPING_AFTER)
+        except asyncio.TimeoutError:
+            if chat_id is not None:
+                with contextlib.suppress(TelegramError):
+                    await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            answer = await job
+        return answer, searcher
+
+    async def _send(
+        self,
+        bot: Bot,
+        chat_id: int,
+        parts: Sequence[str],
+        keyboard: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+    ) -> None:
+        """Send the parts of a reply in order, the keyboard under the last one."""
+        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await bot.send_message(
+                chat_id, part, reply_parameters=quote, reply_markup=keyboard if last else None
+            )
+
+    async def _send_answer(
+        self, bot: Bot, chat_id: int, answer: Answer, searcher: Searcher, reply_to: int | None
+    ) -> None:
+        several = len(searcher.index.documents) > 1
+        keyboard = answer_keyboard(answer, feedback=self.settings.feedback_file is not None)
+        await self._send(bot, chat_id, render_answer(answer, several), keyboard, reply_to)
+
+    async def _answer(self, update: Update, context: Context, question: str) -> None:
+        """Answer a question asked in a message, replying to that message."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        problem = question_problem(question, self._example())
+        if problem:
+            await message.reply_text(escape(problem))
+            return
+        admission = self.limit.admit(user.id)
+        if not admission.allowed:
+            if admission.warn:
+                await message.reply_text(FLOOD.format(seconds=math.ceil(admission.retry_in)))
+            return
+        answer, searcher = await self._search(context.bot, message.chat_id, question)
+        await self._send_answer(context.bot, message.chat_id, answer, searcher, message.message_id)
+
+    async def gate(self, update: Update, context: Context) -> None:
+        """Stop updates from people the allowlist leaves out, politely where they asked."""
+        user, chat = update.effective_user, update.effective_chat
+        if self.settings.allows(user.id if user else None, chat.id if chat else None):
+            return
+        logger.info(
+            "refused user %s in chat %s", user.id if user else "?", chat.id if chat else "?"
+        )
+        refusal = REFUSED.format(id=user.id if user else "?")
+        if update.callback_query:
+            await update.callback_query.answer(refusal, show_alert=True)
+        elif update.inline_query:
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
+        elif update.message and (
+            (update.message.text or "").startswith("/")
+            or self._addressed(update.message, context.bot) is not None
+        ):
+            await update.message.reply_text(escape(refusal))
+        raise ApplicationHandlerStop
+
+    async def start(self, update: Update, context: Context) -> None:
+        """Greet, with example questions as buttons that ask them."""
+        keyboard = examples_keyboard(self.settings.examples)
+        tail = "，试试这些例子：" if keyboard else "。"
+        if update.effective_message:
+            await update.effective_message.reply_text(
+                GREETING.format(tail=tail), reply_markup=keyboard
+            )
+
+    async def help(self, update: Update, context: Context) -> None:
+        """Say how to ask and what the bot knows: documents, paragraphs, date of the index."""
+        index = self.engine.searcher.index
+        manifest = index.manifest
+        docs = "\n".join(
+            f"• {escape(str(d.get('doc')))}：{d.get('paragraphs')} 段" for d in manifest.documents
+        )
+        several = len(manifest.documents) > 1
+        text = HELP.format(
+            k=self.settings.k,
+            doc_hint="（多份文档时：/p 文档 N）" if several else "",
+            name=escape(context.bot.username),
+            docs=docs,
+            count=manifest.count,
+            date=escape(manifest.created[:10]),
+        )
+        user = update.effective_user
+        if user and user.id in self.settings.admins:
+            text += "\n\n管理员：/reindex 重新加载资料和索引"
+        if update.effective_message:
+            await update.effective_message.reply_text(text)
+
+    async def paragraph(self, update: Update, context: Context) -> None:
+        """Show paragraph N (or DOC N) with its neighbours; explain a bad N with the range."""
+        message = update.effective_message
+        if message is None:
+            return
+        searcher = self.engine.searcher
+        try:
+            doc, number = paragraph_ref(context.args or [], searcher)
+        except QabotError as exc:
+            await message.reply_text(escape(str(exc)))
+            return
+        await self._send_context(context.bot, message.chat_id, searcher, doc, number, message)
+
+    async def _send_context(
+        self,
+        bot: Bot,
+        chat_id: int,
+        searcher: Searcher,
+        doc: str,
+        number: int,
+        reply_to: Message | None = None,
+        replace: Message | None = None,
+    ) -> None:
+        """Send paragraph number of doc with its neighbours, or show it in place of `replace`."""
+        index = searcher.index
+        paragraphs = searcher.neighbours(doc, number)
+        parts = render_context(paragraphs, number, len(index.documents) > 1)
+        keyboard = context_keyboard(
+            doc,
+            number,
+            index.row_of(doc, number - 1) is not None,
+            index.row_of(doc, number + 1) is not None,
+        )
+        if replace is not None and len(parts) == 1:
+            await replace.edit_text(parts[0], reply_markup=keyboard)
+            return
+        await self._send(bot, chat_id, parts, keyboard, reply_to.message_id if reply_to else None)
+
+    async def ask(self, update: Update, context: Context) -> None:
+        """Answer /ask question (the way to ask in a group without a mention)."""
+        await self._answer(update, context, clean_question(" ".join(context.args or [])))
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Answer a text message: any in a private chat, only those addressed to it in a group."""
+        if update.message is None:
+            return
+        question = self._addressed(update.message, context.bot)
+        if question is not None:
+            await self._answer(update, context, question)
+
+    async def on_unknown(self, update: Update, context: Context) -> None:
+        """Point to /help for a command the bot does not have (in a private chat)."""
+        if update.message:
+            await update.message.reply_text(UNKNOWN_COMMAND)
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        """Give a hint for stickers, photos, voice and files (in a group, only if addressed)."""
+        message = update.message
+        if message is None:
+            return
+        if message.chat.type == ChatType.PRIVATE or _replies_to_bot(message, context.bot.id):
+            await message.reply_text(escape(with_example(HINT_NOT_TEXT, self._example())))
+
+    async def reindex(self, update: Update, context: Context) -> None:
+        """Reload the corpus and index without a restart (admins only)."""
+        message, user = update.effective_message, update.effective_user
+        if message is None:
+            return
+        if user is None or user.id not in self.settings.admins:
+            await message.reply_text(NOT_ADMIN)
+            return
+        if self._reindexing.locked():
+            await message.reply_text(REINDEX_BUSY)
+            return
+        async with self._reindexing:
+            await message.reply_text(REINDEX_STARTED)
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+            try:
+                # Searches already under way keep the searcher they started with.
+                searcher = await self._in_thread(self.engine.reload)
+            except QabotError as exc:
+                await message.reply_text(escape(REINDEX_FAILED.format(error=exc)))
+                return
+        manifest = searcher.index.manifest
+        await message.reply_text(
+            REINDEX_DONE.format(docs=len(manifest.documents), count=manifest.count)
+        )
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        """Act on a button: more results, a paragraph in context, an example, a vote."""
+        query = update.callback_query
+        if query is None:
+            return
+        press = parse_press(query.data)
+        message = query.message if isinstance(query.message, Message) else None
+        if press is None or message is None:
+            await query.answer(STALE, show_alert=True)
+            return
+        if press.action in (MORE, ASK):
+            await self._press_question(update, context, press, message)
+        elif press.action == VOTE:
+            await self._press_vote(update, context, press, message)
+        else:
+            await self._press_context(update, context, press, message)
+
+    async def _press_question(
+        self, update: Update, context: Context, press: Press, message: Message
+    ) -> None:
+        query, user = update.callback_query, update.effective_user
+        assert query is not None and user is not None
+        question = press.question or self._question_of(message, context.bot)
+        if not question:
+            await query.answer(LOST_QUESTION, show_alert=True)
+            return
+        admission = self.limit.admit(user.id)
+        if not admission.allowed:
+            await query.answer(FLOOD.format(seconds=math.ceil(admission.retry_in)), show_alert=True)
+            return
+        await query.answer()
+        answer, searcher = await self._search(context.bot, message.chat_id, question, press.offset)
+        if press.action == ASK:
+            await self._send_answer(context.bot, message.chat_id, answer, searcher, None)
+            return
+        replied = message.reply_to_message
+        reply_to = replied.message_id if replied else None
+        await self._send_answer(context.bot, message.chat_id, answer, searcher, reply_to)
+        with contextlib.suppress(BadRequest):  # the old message may be gone or too old to edit
+            await message.edit_reply_markup(reply_markup=without_more(message.reply_markup))
+
+    def _doc_of(self, searcher: Searcher, key: str) -> str | None:
+        return next((d for d in searcher.index.documents if doc_key(d) == key), None)
+
+    async def _press_context(
+        self, update: Update, context: Context, press: Press, message: Message
+    ) -> None:
+        query = update.callback_query
+        assert query is not None
+        searcher = self.engine.searcher
+        doc = self._doc_of(searcher, press.doc_key)
+        if doc is None or searcher.index.row_of(doc, press.number) is None:
+            await query.answer(GONE, show_alert=True)
+            return
+        await query.answer()
+        if press.action == MOVE:
+            await self._send_context(
+                context.bot, message.chat_id, searcher, doc, press.number, replace=message
+            )
+        else:
+            await self._send_context(
+                context.bot, message.chat_id, searcher, doc, press.number, reply_to=message
+            )
+
+    async def _press_vote(
+        self, update: Update, context: Context, press: Press, message: Message
+    ) -> None:
+        query = update.callback_query
+        assert query is not None
+        path = self.settings.feedback_file
+        doc = self._doc_of(self.engine.searcher, press.doc_key)
+        question = self._question_of(message, context.bot)
+        if path is None or doc is None or question is None:
+            await query.answer(VOTE_LOST, show_alert=False)
+            return
+        await self._in_thread(append_vote, path, question, f"{doc}#{press.number}", press.vote)
+        await query.answer(VOTED.format(thumb="👍" if press.vote > 0 else "👎"))
+
+    async def on_inline(self, update: Update, context: Context) -> None:
+        """Offer the passages for `@bot question` typed in any chat, a page at a time."""
+        query, user = update.inline_query, update.effective_user
+        if query is None or user is None:
+            return
+        question = clean_question(query.query)
+        try:
+            offset = max(0, int(query.offset or 0))
+        except ValueError:
+            offset = 0
+        if len(question) < 2 or question_problem(question) or offset >= INLINE_MAX:
+            await query.answer([], cache_time=INLINE_CACHE_SECONDS)
+            return
+        if not self.limit.admit(user.id).allowed:
+            await query.answer([], cache_time=0, is_personal=True)
+            return
+        answer, searcher = await self._search(context.bot, None, question, offset, INLINE_RESULTS)
+        several = len(searcher.index.documents) > 1
+        unsure = "🤔 " if answer.confident is False else ""
+        results = [
+            InlineQueryResultArticle(
+                id=str(p.rank),
+                title=f"{unsure}§{p.paragraph.number} · {p.paragraph.section}"[:100],
+                description=p.paragraph.text[:120],
+                input_message_content=InputTextMessageContent(
+                    render_inline(answer, p, several), parse_mode=ParseMode.HTML
+                ),
+            )
+            for p in answer.passages
+        ]
+        last = answer.passages[-1].rank if answer.passages else offset
+        more = last < answer.total and last < INLINE_MAX
+        await query.answer(
+            results, cache_time=INLINE_CACHE_SECONDS, next_offset=str(last) if more else ""
+        )
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log the error first, then tell the person something went wrong; the bot goes on."""
+        if update is None and isinstance(context.error, NetworkError):
+            logger.warning("Bot API unreachable for a moment: %s", context.error)
+            return
+        logger.error("error while handling an update", exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        with contextlib.suppress(TelegramError):
+            if update.effective_chat is not None:
+                await context.bot.send_message(update.effective_chat.id, ERROR)
+            elif update.callback_query is not None:
+                await update.callback_query.answer(ERROR, show_alert=True)

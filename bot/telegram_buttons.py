@@ -1,0 +1,156 @@
+"""Inline keyboards and their callback data, which carries all its state (no memory needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from retrieval.search import Answer
+
+logger = logging.getLogger(__name__)
+
+# Telegram's limit on callback data, in bytes of UTF-8.
+CALLBACK_LIMIT = 64
+MORE, CONTEXT, MOVE, ASK, VOTE = "m", "c", "n", "q", "v"
+MORE_LABEL = "更多结果 ▸"
+
+
+@dataclass(frozen=True)
+class Press:
+    """What a button asks for, decoded from its callback data."""
+
+    action: str
+    question: str = ""
+    offset: int = 0
+    doc_key: str = ""
+    number: int = 0
+    vote: int = 0
+
+
+def doc_key(doc: str) -> str:
+    """Return a short stable key for a document id (ids can be longer than callback data)."""
+    return hashlib.sha1(doc.encode("utf-8")).hexdigest()[:8]
+
+
+def _fits(data: str) -> bool:
+    return len(data.encode("utf-8")) <= CALLBACK_LIMIT
+
+
+def more_data(offset: int, question: str) -> str:
+    """Encode "the next results from offset"; the question goes along when it fits.
+
+    When it does not, the handler reads it back from the answer message (its first line) or
+    from the question that message replies to.
+    """
+    data = f"{MORE}|{offset}|{question}"
+    return data if _fits(data) else f"{MORE}|{offset}|"
+
+
+def ask_data(question: str) -> str | None:
+    """Encode "ask this question", or None if it is too long for a button."""
+    data = f"{ASK}|{question}"
+    return data if _fits(data) else None
+
+
+def context_data(doc: str, number: int, move: bool = False) -> str:
+    """Encode "show paragraph number of doc in context" (move: in place of this message)."""
+    return f"{MOVE if move else CONTEXT}|{doc_key(doc)}|{number}"
+
+
+def vote_data(doc: str, number: int, vote: int) -> str:
+    """Encode a 👍 (+1) or 👎 (-1) for a paragraph as an answer to the message's question."""
+    return f"{VOTE}|{vote:+d}|{doc_key(doc)}|{number}"
+
+
+def parse_press(data: str | None) -> Press | None:
+    """Decode callback data; None for anything this bot did not make."""
+    if not data:
+        return None
+    action, _, rest = data.partition("|")
+    try:
+        if action == MORE:
+            offset, _, question = rest.partition("|")
+            return Press(MORE, question=question, offset=int(offset))
+        if action == ASK and rest:
+            return Press(ASK, question=rest)
+        if action in (CONTEXT, MOVE):
+            key, number = rest.split("|")
+            return Press(action, doc_key=key, number=int(number))
+        if action == VOTE:
+            vote, key, number = rest.split("|")
+            if vote in ("+1", "-1"):
+                return Press(VOTE, doc_key=key, number=int(number), vote=int(vote))
+    except ValueError:
+        pass
+    return None
+
+
+def answer_keyboard(answer: Answer, feedback: bool = False) -> InlineKeyboardMarkup | None:
+    """Buttons under an answer: each passage in context (and votes), then the next results."""
+    rows: list[list[InlineKeyboardButton]] = []
+    opens = [
+        InlineKeyboardButton(
+            f"📖 §{p.paragraph.number}",
+            callback_data=context_data(p.paragraph.doc, p.paragraph.number),
+        )
+        for p in answer.passages
+    ]
+    if feedback:
+        for passage, button in zip(answer.passages, opens, strict=True):
+            doc, number = passage.paragraph.doc, passage.paragraph.number
+            rows.append(
+                [
+                    button,
+                    InlineKeyboardButton("👍", callback_data=vote_data(doc, number, +1)),
+                    InlineKeyboardButton("👎", callback_data=vote_data(doc, number, -1)),
+                ]
+            )
+    else:
+        rows += [opens[i : i + 4] for i in range(0, len(opens), 4)]
+    shown = answer.passages[-1].rank if answer.passages else 0
+    if answer.passages and shown < answer.total:
+        rows.append(
+            [InlineKeyboardButton(MORE_LABEL, callback_data=more_data(shown, answer.query))]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def without_more(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """Return the keyboard without its "more results" button (once it has been used)."""
+    if markup is None:
+        return None
+    rows = [
+        [b for b in row if not (isinstance(b.callback_data, str) and b.callback_data[:2] == "m|")]
+        for row in markup.inline_keyboard
+    ]
+    kept = [row for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None
+
+
+def context_keyboard(
+    doc: str, focus: int, has_previous: bool, has_next: bool
+) -> InlineKeyboardMarkup | None:
+    """Buttons under a paragraph in context: step to the previous or next paragraph."""
+    row = []
+    if has_previous:
+        row.append(
+            InlineKeyboardButton("◂ 上一段", callback_data=context_data(doc, focus - 1, True))
+        )
+    if has_next:
+        row.append(
+            InlineKeyboardButton("下一段 ▸", callback_data=context_data(doc, focus + 1, True))
+        )
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def examples_keyboard(examples: tuple[str, ...]) -> InlineKeyboardMarkup | None:
+    """One button per example question (those short enough for a button), up to three."""
+    rows = [
+        [InlineKeyboardButton(q, callback_data=data)]
+        for q in examples
+        if (data := ask_data(q)) is not None
+    ][:3]
+    return InlineKeyboardMarkup(rows) if rows else None

@@ -1,0 +1,31 @@
+"""The per-user question limit: a sliding minute, one polite warning per flood."""
+
+from __future__ import annotations
+
+from bot.flood import Admission, QuestionLimit
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_over_the_limit_only_the_first_refusal_warns() -> None:
+    clock = Clock()
+    limit = QuestionLimit(3, clock)
+    assert [limit.admit(1).allowed for _ in range(3)] == [True, True, True]
+    clock.now += 10
+    assert limit.admit(1) == Admission(False, True, 50.0)
+    assert limit.admit(1) == Admission(False, False, 50.0)
+    assert limit.admit(2).allowed  # others are not held up
+    clock.now += 50  # the first three leave the window: a new flood warns again
+    assert [limit.admit(1).allowed for _ in range(3)] == [True, True, True]
+    assert [limit.admit(1).warn for _ in range(3)] == [True, False, False]
+
+
+def test_zero_means_no_limit() -> None:
+    limit = QuestionLimit(0)
+    assert all(limit.admit(1).allowed for _ in range(1000))

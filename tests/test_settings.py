@@ -1,0 +1,90 @@
+"""Settings of the Telegram bot: flags, then environment variables, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BUNDLED_EXAMPLES, DEFAULT_RATE_LIMIT, load_bot_settings
+from retrieval.config import Settings
+from retrieval.errors import QabotError, UsageError
+
+TOKEN = "123:secret-token"
+ENGINE = Settings()
+
+
+def test_flags_win_over_the_environment() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://env:8081/bot"}
+    settings = load_bot_settings(ENGINE, api_url="http://flag:8081/bot", environ=env)
+    assert settings.api_url == "http://flag:8081/bot"
+    assert settings.file_url == "http://flag:8081/file/bot"
+    assert load_bot_settings(ENGINE, environ=env).api_url == "http://env:8081/bot"
+    plain = load_bot_settings(ENGINE, environ={"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert plain.api_url is None and plain.file_url is None
+    assert plain.rate_limit == DEFAULT_RATE_LIMIT and plain.feedback_file is None
+    assert plain.examples == BUNDLED_EXAMPLES
+    assert TOKEN not in repr(plain) and plain.webhook_secret not in repr(plain)
+
+
+def test_access_lists_rate_limit_feedback_and_examples_come_from_the_environment() -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "QABOT_ALLOWED_USERS": "1, 2",
+        "QABOT_ALLOWED_CHATS": "-100",
+        "QABOT_ADMINS": "9",
+        "QABOT_RATE_LIMIT": "5",
+        "QABOT_FEEDBACK_FILE": "~/votes.jsonl",
+        "QABOT_WEBHOOK_SECRET": "s3cret",
+        "QABOT_EXAMPLES": "第一个问题？| 第二个？",
+    }
+    settings = load_bot_settings(Settings(corpus=(Path("/elsewhere"),)), environ=env)
+    assert settings.allowed_users == {1, 2} and settings.allowed_chats == {-100}
+    assert settings.admins == {9} and settings.rate_limit == 5
+    assert settings.feedback_file == Path("~/votes.jsonl").expanduser()
+    assert settings.webhook_secret == "s3cret"
+    assert settings.examples == ("第一个问题？", "第二个？")
+    assert [settings.allows(u, c) for u, c in ((1, 1), (3, -100), (9, 9), (3, 3))] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    open_to_all = load_bot_settings(ENGINE, environ={"TELEGRAM_BOT_TOKEN": TOKEN})
+    assert open_to_all.allows(3, 3) and open_to_all.allows(None, None)
+
+
+def test_no_examples_are_made_up_for_another_corpus() -> None:
+    other = Settings(corpus=(Path("/elsewhere"),))
+    assert load_bot_settings(other, environ={"TELEGRAM_BOT_TOKEN": TOKEN}).examples == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "error", "message"),
+    [
+        ({}, QabotError, "TELEGRAM_BOT_TOKEN is not set; create a bot with @BotFather"),
+        ({"TELEGRAM_BOT_TOKEN": " "}, QabotError, "TELEGRAM_BOT_TOKEN is not set"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "QABOT_ADMINS": "12,bob"},
+            UsageError,
+            "QABOT_ADMINS holds 'bob'; give numeric Telegram ids separated by commas",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "QABOT_RATE_LIMIT": "-1"},
+            UsageError,
+            "QABOT_RATE_LIMIT is '-1'; give questions per user per minute (0 = no limit)",
+        ),
+    ],
+)
+def test_bad_settings_say_what_is_wrong(
+    env: dict[str, str], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        load_bot_settings(ENGINE, environ=env)
+
+
+def test_a_webhook_url_must_be_http() -> None:
+    with pytest.raises(UsageError, match="--webhook-url must be an http"):
+        load_bot_settings(
+            ENGINE, webhook_url="example.org/hook", environ={"TELEGRAM_BOT_TOKEN": TOKEN}
+        )

@@ -1,0 +1,101 @@
+"""Inline keyboards and callback data: within 64 bytes, decoded back, no state kept."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.telegram_buttons import (
+    CALLBACK_LIMIT,
+    Press,
+    answer_keyboard,
+    ask_data,
+    context_data,
+    context_keyboard,
+    doc_key,
+    examples_keyboard,
+    more_data,
+    parse_press,
+    vote_data,
+    without_more,
+)
+from retrieval.documents import Paragraph
+from retrieval.search import Answer, Passage
+
+LONG_DOC = "a-very-long-document-name-that-would-not-fit-in-callback-data-at-all"
+
+
+def answer_of(numbers: list[int], total: int = 50, query: str = "青年路停水") -> Answer:
+    passages = tuple(
+        Passage(Paragraph(LONG_DOC, n, "通知", "停水。"), 5.0, rank)
+        for rank, n in enumerate(numbers, start=1)
+    )
+    return Answer(query, passages, True, total)
+
+
+def data_of(markup: InlineKeyboardMarkup | None) -> list[list[str]]:
+    assert markup is not None
+    return [[str(b.callback_data) for b in row] for row in markup.inline_keyboard]
+
+
+@pytest.mark.parametrize(
+    ("data", "press"),
+    [
+        (more_data(3, "青年路停水"), Press("m", question="青年路停水", offset=3)),
+        (more_data(6, "长" * 30), Press("m", question="", offset=6)),
+        (more_data(3, "a|b"), Press("m", question="a|b", offset=3)),
+        (ask_data("青年路停水"), Press("q", question="青年路停水")),
+        (context_data(LONG_DOC, 12), Press("c", doc_key=doc_key(LONG_DOC), number=12)),
+        (context_data(LONG_DOC, 13, move=True), Press("n", doc_key=doc_key(LONG_DOC), number=13)),
+        (vote_data(LONG_DOC, 7, -1), Press("v", doc_key=doc_key(LONG_DOC), number=7, vote=-1)),
+        (vote_data(LONG_DOC, 7, +1), Press("v", doc_key=doc_key(LONG_DOC), number=7, vote=1)),
+    ],
+)
+def test_callback_data_fits_and_decodes(data: str | None, press: Press) -> None:
+    assert data is not None and len(data.encode("utf-8")) <= CALLBACK_LIMIT
+    assert parse_press(data) == press
+
+
+@pytest.mark.parametrize("data", [None, "", "x|1", "m|abc|q", "c|key", "v|+2|k|1", "c|k|1|2", "q|"])
+def test_callback_data_from_elsewhere_is_ignored(data: str | None) -> None:
+    assert parse_press(data) is None
+
+
+def test_an_answer_keyboard_opens_each_passage_and_pages_on() -> None:
+    assert data_of(answer_keyboard(answer_of([17, 16, 21]))) == [
+        [context_data(LONG_DOC, 17), context_data(LONG_DOC, 16), context_data(LONG_DOC, 21)],
+        ["m|3|青年路停水"],
+    ]
+    last_page = Answer("停水", answer_of([5, 6]).passages, True, 2)
+    assert data_of(answer_keyboard(last_page)) == [[context_data(LONG_DOC, n) for n in (5, 6)]]
+    assert answer_keyboard(Answer("停水", (), True, 0)) is None
+
+
+def test_votes_add_thumbs_to_each_passage() -> None:
+    rows = data_of(answer_keyboard(answer_of([17, 16]), feedback=True))
+    assert rows[0] == [
+        context_data(LONG_DOC, 17),
+        vote_data(LONG_DOC, 17, 1),
+        vote_data(LONG_DOC, 17, -1),
+    ]
+    assert len(rows) == 3 and rows[2] == ["m|2|青年路停水"]
+
+
+def test_a_used_more_button_goes_and_the_rest_stays() -> None:
+    keyboard = answer_keyboard(answer_of([17, 16, 21]))
+    assert data_of(without_more(keyboard)) == data_of(keyboard)[:1]
+    only_more = InlineKeyboardMarkup([[InlineKeyboardButton("更多", callback_data="m|3|q")]])
+    assert without_more(only_more) is None and without_more(None) is None
+
+
+def test_context_keyboard_steps_within_the_document() -> None:
+    key = doc_key("d")
+    assert data_of(context_keyboard("d", 5, True, True)) == [[f"n|{key}|4", f"n|{key}|6"]]
+    assert data_of(context_keyboard("d", 1, False, True)) == [[f"n|{key}|2"]]
+    assert context_keyboard("d", 1, False, False) is None
+
+
+def test_examples_too_long_for_a_button_are_left_out() -> None:
+    rows = data_of(examples_keyboard(("青年路停水？", "长" * 30, "a", "b", "c")))
+    assert rows == [["q|青年路停水？"], ["q|a"], ["q|b"]]
+    assert examples_keyboard(()) is None
