@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -59,6 +60,15 @@ FAULTS: dict[int, dict[str, Any]] = {
     },
     502: {"ok": False, "error_code": 502, "description": "Bad Gateway"},
 }
+
+
+# A "status" for a call whose connection was dropped before the server answered.
+DROPPED = 0
+# The calls a running bot makes; start-up calls (getMe, setMyCommands...) are left alone.
+RANDOM_FAULT_METHODS = frozenset(
+    "getUpdates sendMessage editMessageText editMessageReplyMarkup answerCallbackQuery "
+    "answerInlineQuery sendChatAction".split()
+)
 
 
 class ApiError(Exception):
@@ -196,6 +206,8 @@ class BotAPIServer:
         self.webhook: dict[str, Any] = {}
         self.deliveries: list[int] = []
         self._faults: dict[str, deque[int]] = {}
+        self._fault_rate = 0.0
+        self._fault_rng = random.Random(0)
         self._closing = False
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.api = self
@@ -230,6 +242,12 @@ class BotAPIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def fail_randomly(self, rate: float, seed: int = 0) -> None:
+        """Fail this share of the bot's calls from now on: 429, 502 or a dropped connection."""
+        with self._cond:
+            self._fault_rate = rate
+            self._fault_rng = random.Random(seed)
 
     def fail(self, method: str, *codes: int) -> None:
         """Answer the next calls of method with these HTTP errors, in order (429, 502, 400)."""
@@ -449,9 +467,17 @@ class BotAPIServer:
         with self._cond:
             faults = self._faults.get(method)
             fault = faults.popleft() if faults else None
+            if fault is None and self._fault_rate and method in RANDOM_FAULT_METHODS:
+                if self._fault_rng.random() < self._fault_rate:
+                    fault = self._fault_rng.choice((429, 502, DROPPED))
             if fault is not None:
                 self.calls.append(Call(method, params, arrived, fault))
                 self._cond.notify_all()
+        if fault == DROPPED:
+            # The connection breaks before the request is read: nothing was done, as when a
+            # network drops a request on its way to Telegram.
+            request.close_connection = True
+            return
         if fault is not None:
             self._reply(request, fault, FAULTS[fault])
             return
