@@ -341,7 +341,8 @@ def load_index(directory: Path, milvus: MilvusBackend | None = None) -> LoadedIn
         vectors, paragraphs = store, store.paragraphs
     try:
         if milvus is None:
-            vectors = FaissStore.load(directory, manifest.index_type)
+            exact = np.load(directory / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
+            vectors = FaissStore.load(directory, manifest.index_type, exact)
             paragraphs = ParagraphStore(directory)
         lexical = LexicalIndex.load(directory / BM25_DIR)
     except (OSError, RuntimeError, ValueError, KeyError, UsageError) as exc:
