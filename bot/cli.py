@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace, quick_start: bool = False) -> Engine:
+def _engine(args: argparse.Namespace) -> Engine:
     settings = load_settings(
         corpus=args.corpus,
         model=args.model,
@@ -143,7 +143,7 @@ def _engine(args: argparse.Namespace, quick_start: bool = False) -> Engine:
         backend=args.backend,
         milvus_uri=args.milvus_uri,
     )
-    return Engine(settings, quick_start=quick_start)
+    return Engine(settings)
 
 
 def _paragraph_ref(searcher: Searcher, words: Sequence[str]) -> tuple[str, int]:
@@ -168,7 +168,7 @@ def _paragraph_ref(searcher: Searcher, words: Sequence[str]) -> tuple[str, int]:
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
-    engine = _engine(args, quick_start=True)
+    engine = _engine(args)
     answer = engine.searcher.search(args.question, k=args.k, method=args.method)
     several = len(engine.searcher.index.documents) > 1
     if args.json:
@@ -190,7 +190,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    searcher = _engine(args, quick_start=True).searcher
+    searcher = _engine(args).searcher
     doc, number = _paragraph_ref(searcher, args.where)
     paragraphs = searcher.neighbours(doc, number, radius=max(0, args.context))
     out.write(render_context(paragraphs, number, len(searcher.index.documents) > 1))

