@@ -14,7 +14,7 @@ from retrieval.errors import CorpusError
 logger = logging.getLogger(__name__)
 
 # Bump when parsing changes what paragraphs a text yields: indexes built before are stale.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 SECTION_SEP = " › "
 DOC_SUFFIXES = (".md", ".txt")
 # A file this large is almost certainly not prose meant for paragraph retrieval.
@@ -69,7 +69,10 @@ class Paragraph:
         """Return what is embedded and indexed: section, text, and the facts kept as metadata."""
         # Signers and dates are facts readers ask about; bylines and decks would only add noise.
         extra = [v for k, v in self.meta if k in ("signed", "date")]
-        return "\n".join([self.section, self.text, *extra])
+        # Text outside any article has the document's name as its section: a file name says
+        # nothing of the text, and "shanxi-taiyuan-news" would match every English question.
+        head = [] if self.section == self.doc else [self.section]
+        return "\n".join([*head, self.text, *extra])
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,9 @@ def test_stray_caption_gets_the_document_as_its_section(seed: list) -> None:
     caption = by_number(seed, 48)
     assert caption.text.startswith("八月二十九日晚")
     assert caption.section == DOC
+    # the file name is shown as its section, but is no evidence of what the text is about
+    assert caption.index_text == caption.text
+    assert by_number(seed, 49).index_text.startswith("停水通知 (1)\n")
 
 
 def test_preamble_without_heading_gets_the_document_title() -> None:
