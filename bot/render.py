@@ -11,7 +11,10 @@ from retrieval.lexical import query_terms
 from retrieval.search import Answer
 
 BOLD, RESET = "\033[1m", "\033[0m"
-NOT_FOUND = "The corpus does not seem to answer this question; the closest passages follow."
+NOT_FOUND = (
+    "Not found: the corpus does not answer this question. "
+    "The closest passages follow, for reference only."
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -98,6 +101,7 @@ def answer_record(answer: Answer) -> dict[str, object]:
     return {
         "query": answer.query,
         "confident": answer.confident,
+        "confidence": None if answer.confidence is None else round(answer.confidence, 4),
         "answers": [
             {
                 "rank": p.rank,

@@ -18,7 +18,7 @@ def _t2s() -> object:
 
 def to_simplified(text: str) -> str:
     """Convert Traditional Chinese characters to Simplified (other text passes through)."""
-    return _t2s().convert(text)  # type: ignore[attr-defined, no-any-return]
+    return _t2s().convert(text)  # type: ignore[attr-defined]
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,217 @@
+"""Show evaluation results: a terminal table, JSON, a Markdown report, failures, a Recall@k plot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from retrieval.errors import QabotError
+from retrieval.evaluate import (
+    MEASURES,
+    Evaluation,
+    Target,
+    flag_rates,
+    gold_rank,
+    group_metrics,
+    groups,
+    recall_curve,
+)
+
+SHOWN = ("R@1", "R@3", "R@5", "R@10", "RR@10", "nDCG@10")
+HEADERS = ("method", "R@1", "R@3", "R@5", "R@10", "MRR@10", "nDCG@10", "q/s", "build s")
+
+
+def _seconds(value: float | None) -> str:
+    return "cached" if value is None else f"{value:.1f}"
+
+
+def table_rows(evaluation: Evaluation) -> list[list[str]]:
+    """Return one row of cells per method: metrics, questions per second, index build time."""
+    rows = []
+    for name, result in evaluation.methods.items():
+        cells = [name] + [f"{result.metrics[m]:.4f}" for m in SHOWN]
+        cells += [f"{result.qps:.1f}", _seconds(evaluation.target.build_seconds.get(name))]
+        rows.append(cells)
+    return rows
+
+
+def _grid(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def _summary(evaluation: Evaluation) -> str:
+    ds = evaluation.dataset
+    parts = [
+        f"{ds.name}: {len(ds.answerable)} answerable questions"
+        + (f", {len(ds.unanswerable)} unanswerable" if ds.unanswerable else "")
+        + f", {evaluation.target.paragraphs} paragraphs"
+    ]
+    rates = flag_rates(evaluation)
+    if rates:
+        line = (
+            f"not confident (hybrid, threshold {evaluation.threshold:.3f}): "
+            f"{rates['answerable_flagged']:.1%} of answerable"
+        )
+        if "unanswerable" in rates:
+            line += f", {rates['unanswerable_flagged']:.1%} of unanswerable"
+        parts.append(line)
+    return "\n".join(parts)
+
+
+def _group_rows(evaluation: Evaluation) -> list[list[str]]:
+    rows = []
+    for label, ids in groups(evaluation.dataset).items():
+        for name, result in evaluation.methods.items():
+            m = group_metrics(result, ids)
+            rows.append([label, str(len(ids)), name] + [f"{m[k]:.4f}" for k in SHOWN])
+    return rows
+
+
+def render_table(evaluation: Evaluation) -> str:
+    """Return the side-by-side table for a terminal, with subgroups when the set has them."""
+    out = [_summary(evaluation), "", _grid(HEADERS, table_rows(evaluation))]
+    group_rows = _group_rows(evaluation)
+    if group_rows:
+        out += ["", _grid(("group", "n", "method", *HEADERS[1:7]), group_rows)]
+    return "\n".join(out) + "\n"
+
+
+def record(evaluation: Evaluation) -> dict[str, object]:
+    """Return the JSON shape of an evaluation (documented in docs/quality.md)."""
+    methods: dict[str, object] = {}
+    for name, result in evaluation.methods.items():
+        entry: dict[str, object] = {m: round(result.metrics[m], 6) for m in MEASURES}
+        entry["qps"] = round(result.qps, 2)
+        build = evaluation.target.build_seconds.get(name)
+        entry["build_s"] = None if build is None else round(build, 2)
+        entry["groups"] = {
+            label: {m: round(v, 6) for m, v in group_metrics(result, ids).items()}
+            for label, ids in groups(evaluation.dataset).items()
+        }
+        methods[name] = entry
+    ds = evaluation.dataset
+    return {
+        "dataset": str(ds.path),
+        "questions": len(ds.answerable),
+        "unanswerable": len(ds.unanswerable),
+        "paragraphs": evaluation.target.paragraphs,
+        "methods": methods,
+        "confidence": {"threshold": evaluation.threshold, **flag_rates(evaluation)},
+    }
+
+
+def failures(evaluation: Evaluation, method: str, limit: int | None = None) -> list[str]:
+    """Return one block per question the method did not rank first, worst first.
+
+    Each says the gold paragraph's rank and the passage that was put above it.
+    """
+    ds = evaluation.dataset
+    result = evaluation.methods[method]
+    target = evaluation.target
+    misses = []
+    for q in ds.answerable:
+        ranking = result.rankings.get(q.id, [])
+        rank = gold_rank(ranking, ds.qrels[q.id])
+        if rank != 1:
+            misses.append((rank or 10**9, q, ranking, rank))
+    misses.sort(key=lambda m: (-m[0], m[1].id))
+    blocks = []
+    for _, q, ranking, rank in misses[:limit]:
+        if rank:
+            where = f"rank {rank}"
+        else:
+            where = f"not in the top {len(ranking)}" if ranking else "nothing was ranked"
+        gold = ", ".join(ds.qrels[q.id])
+        lines = [f"[{method}] {q.id}: {q.text}", f"  gold {gold}: {where}"]
+        if ranking:
+            top_id = ranking[0][0]
+            lines.append(f"  ranked first: {top_id}: {_snippet(target, top_id)}")
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def _snippet(target: Target, pid: str, width: int = 90) -> str:
+    title, text = target.dataset.corpus.get(pid, ("", ""))
+    if not text:
+        text = _paragraph_text(target, pid)
+    flat = " ".join(f"{title} {text}".split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _paragraph_text(target: Target, pid: str) -> str:
+    doc, _, number = pid.rpartition("#")
+    index = target.searcher.index
+    row = index.row_of(doc, int(number)) if number.isdigit() else None
+    return index.paragraphs[row].text if row is not None else ""
+
+
+def render_failures(evaluation: Evaluation, limit: int | None) -> str:
+    """Return the failures of every method, each list worst first."""
+    out = []
+    for method in evaluation.methods:
+        blocks = failures(evaluation, method, limit)
+        rankings = evaluation.methods[method].rankings
+        qrels = evaluation.dataset.qrels
+        total = sum(
+            1 for q in evaluation.dataset.answerable if gold_rank(rankings[q.id], qrels[q.id]) != 1
+        )
+        out.append(f"{method}: {total} question(s) without the gold paragraph first")
+        out += blocks
+        out.append("")
+    return "\n".join(out)
+
+
+def render_markdown(evaluations: Sequence[Evaluation], command: str, failures_limit: int) -> str:
+    """Return a Markdown report: the command, a table per set, and the worst failures."""
+    out = ["# Retrieval quality", "", f"Command: `{command}`", ""]
+    for ev in evaluations:
+        out += [f"## {ev.dataset.name}", "", _summary(ev).replace("\n", "  \n"), ""]
+        out.append("| " + " | ".join(HEADERS) + " |")
+        out.append("|" + "---|" * len(HEADERS))
+        out += ["| " + " | ".join(r) + " |" for r in table_rows(ev)]
+        group_rows = _group_rows(ev)
+        if group_rows:
+            heads = ("group", "n", "method", *HEADERS[1:7])
+            out += ["", "| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+            out += ["| " + " | ".join(r) + " |" for r in group_rows]
+        if failures_limit:
+            out += ["", "### Failures (worst first)", "", "```"]
+            out.append(render_failures(ev, failures_limit).rstrip())
+            out.append("```")
+        out.append("")
+    return "\n".join(out)
+
+
+def plot_recall(evaluations: Sequence[Evaluation], path: Path) -> None:
+    """Draw Recall@k per method (one panel per question set) into a PNG file."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise QabotError("--plot needs matplotlib (pip install 'qabot[eval]')") from exc
+    count = len(evaluations)
+    fig, axes = plt.subplots(1, count, figsize=(5.5 * count, 4), squeeze=False)
+    for ax, ev in zip(axes[0], evaluations, strict=True):
+        for method in ev.methods:
+            curve = recall_curve(ev, method)
+            ax.plot([k for k, _ in curve], [r for _, r in curve], marker="o", ms=3, label=method)
+        ax.set_title(f"{ev.dataset.name} ({len(ev.dataset.answerable)} questions)")
+        ax.set_xlabel("k (passages read)")
+        ax.set_ylabel("Recall@k")
+        ax.set_xscale("log")
+        ax.set_xticks([1, 2, 3, 5, 10, 20], labels=["1", "2", "3", "5", "10", "20"])
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right")
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise QabotError(f"cannot write the plot to {path}: {exc.strerror or exc}") from exc
+    finally:
+        plt.close(fig)

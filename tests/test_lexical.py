@@ -1,0 +1,96 @@
+"""Tests for retrieval.lexical and retrieval.normalize: words, bigrams, BM25 round trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.errors import IndexStateError
+from retrieval.lexical import (
+    BIGRAM_MARK,
+    SETTINGS_FILE,
+    LexicalIndex,
+    bigrams,
+    index_tokens,
+    query_terms,
+    tokenize,
+)
+from retrieval.normalize import normalize
+
+TEXTS = [
+    "兹因配合供水管线阀门更换工程,定于2023年8月31日20时在青年路实施停水。",
+    "迎泽大街道路工程,定于2023年8月30日15时在迎泽大街路南实施停水。",
+    "在人流密集公共场所配置自动体外除颤器(AED),今年将达到2823台。",
+    "“免费送戏下乡进村”惠民工程自2017年启动以来,送戏总数已突破10万场。",
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ＡＥＤ　１２３", "AED 123"),  # full-width letters, digits and space
+        ("臺灣  停水\t通知", "台湾 停水 通知"),  # Traditional -> Simplified, spaces folded
+        ("  迎澤大街 ", "迎泽大街"),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_traditional_and_simplified_give_the_same_tokens() -> None:
+    assert index_tokens("迎澤大街為什麼停水") == index_tokens("迎泽大街为什么停水")
+
+
+def test_bigrams_cover_cjk_and_digits_but_not_latin_words() -> None:
+    pairs = bigrams("青年路 AED 2823台")
+    assert f"{BIGRAM_MARK}青年" in pairs and f"{BIGRAM_MARK}年路" in pairs
+    assert f"{BIGRAM_MARK}28" in pairs and f"{BIGRAM_MARK}3台" in pairs
+    assert not any(p[1:].isascii() and p[1:].isalpha() for p in pairs)
+
+
+def test_tokenize_drops_punctuation_and_lowercases() -> None:
+    words = tokenize("AED，青年路！")
+    assert "aed" in words and "青年" in words
+    assert all(w.strip("，！,!") == w for w in words)
+
+
+def test_query_terms_drop_stopwords() -> None:
+    assert "什么" not in query_terms("青年路什么时候停水")
+    assert "停水" in query_terms("青年路什么时候停水")
+
+
+def test_round_trip_gives_the_same_scores(tmp_path: Path) -> None:
+    built = LexicalIndex.build(TEXTS)
+    built.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    for question in ("青年路什么时候停水", "除颤器有多少台", "送戲下鄉"):
+        assert np.allclose(built.scores(question), loaded.scores(question))
+    assert int(np.argmax(loaded.scores("青年路停水"))) == 0
+
+
+def test_index_of_another_tokenizer_is_refused(tmp_path: Path) -> None:
+    LexicalIndex.build(TEXTS).save(tmp_path)
+    settings = json.loads((tmp_path / SETTINGS_FILE).read_text(encoding="utf-8"))
+    (tmp_path / SETTINGS_FILE).write_text(
+        json.dumps({**settings, "tokenizer_version": 1}), encoding="utf-8"
+    )
+    with pytest.raises(IndexStateError, match="other word-splitting"):
+        LexicalIndex.load(tmp_path)
+
+
+def test_question_of_stopwords_only_scores_nothing() -> None:
+    scores = LexicalIndex.build(TEXTS).scores("什么是")
+    assert scores.shape == (len(TEXTS),) and not scores.any()
+
+
+def test_coverage_is_share_of_question_words_in_text() -> None:
+    index = LexicalIndex.build(TEXTS)
+    assert index.coverage("青年路实施停水", TEXTS[0]) == pytest.approx(1.0)
+    assert index.coverage("青年路实施停水", TEXTS[2]) == pytest.approx(0.0)
+    # Words no paragraph has weigh most: asking about them leaves most of the question uncovered.
+    partial = index.coverage("青年路实施停水补偿标准", TEXTS[0])
+    assert 0.0 < partial < 0.6
+    assert index.coverage("", TEXTS[0]) == 0.0

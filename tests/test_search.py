@@ -1,0 +1,126 @@
+"""Tests for retrieval.search: the halves, z-score fusion, paging and the confidence flag."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval import confidence
+from retrieval.documents import load_documents
+from retrieval.engine import Engine
+from retrieval.errors import QabotError
+from retrieval.index import build_index
+from retrieval.search import LEXICAL_WEIGHT, METHODS, Searcher
+from tests.conftest import SEED, FakeEncoder
+
+DOC = "shanxi-taiyuan-news-2023-08-30"
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    folder = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEED, folder / SEED.name)
+    documents, _ = load_documents([folder])
+    encoder = FakeEncoder()
+    index = build_index(
+        tmp_path_factory.mktemp("idx") / "idx", documents, encoder, lambda _: None, False
+    )
+    return Searcher(index, lambda: encoder)
+
+
+def test_each_method_ranks_the_matching_paragraph_high(searcher: Searcher) -> None:
+    question = "青年路什么时候停水"
+    for method in METHODS:
+        rows = [r for r, _ in searcher.rank(question, method)]
+        ids = [searcher.index.paragraphs[r].id for r in rows]
+        # The bag-of-characters encoder is crude; BM25 and the fusion must get it first.
+        assert f"{DOC}#50" in (ids[:1] if method != "dense" else ids[:10]), method
+
+
+def test_unknown_method_is_a_one_line_error(searcher: Searcher) -> None:
+    with pytest.raises(QabotError, match="unknown method 'rrf'"):
+        searcher.rank("停水", "rrf")
+
+
+def test_hybrid_score_is_dense_z_plus_weighted_lexical_z(searcher: Searcher) -> None:
+    retrieval = searcher.retrieve("迎泽大街停水")
+    for row, fused in retrieval.ranking("hybrid")[:5]:
+        expected = retrieval.dense_z(row) + LEXICAL_WEIGHT * retrieval.lexical_z(row)
+        assert fused == pytest.approx(expected)
+    # Every lexical candidate has an exact cosine, even one the dense half did not rank.
+    assert set(retrieval.lexical) <= set(retrieval.dense)
+
+
+def test_without_lexical_match_hybrid_follows_dense(searcher: Searcher) -> None:
+    question = "When is the water cut off?"
+    retrieval = searcher.retrieve(question)
+    assert retrieval.lexical == {}
+    hybrid = [r for r, _ in retrieval.ranking("hybrid")]
+    assert hybrid == [r for r, _ in retrieval.ranking("dense")]
+
+
+def test_paging_follows_the_ranking(searcher: Searcher) -> None:
+    question = "民生实事资金"
+    ranking = [r for r, _ in searcher.rank(question)]
+    first = searcher.search(question, k=3)
+    second = searcher.search(question, k=3, offset=3)
+    shown = [searcher.index.row_of(p.paragraph.doc, p.paragraph.number) for p in first.passages]
+    shown += [searcher.index.row_of(p.paragraph.doc, p.paragraph.number) for p in second.passages]
+    assert shown == ranking[:6]
+    assert [p.rank for p in second.passages] == [4, 5, 6]
+
+
+def test_every_answer_has_a_confidence(searcher: Searcher) -> None:
+    answer = searcher.search("青年路什么时候停水")
+    assert isinstance(answer.confident, bool)
+    assert answer.confidence is not None and 0.0 <= answer.confidence <= 1.0
+    assert answer.confident == (answer.confidence >= confidence.THRESHOLD)
+
+
+def test_probability_rises_with_each_signal() -> None:
+    base = confidence.Signals(cosine=0.85, dense_z=3.0, coverage=0.2, latin=0.0)
+    for field in ("cosine", "dense_z", "coverage"):
+        higher = confidence.Signals(**{**base.__dict__, field: getattr(base, field) + 0.1})
+        assert confidence.probability(higher) > confidence.probability(base), field
+
+
+def test_latin_questions_are_detected() -> None:
+    assert confidence.is_latin("When is the water cut off?")
+    assert not confidence.is_latin("When does 青年路 lose water?")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "paragraph"),
+    [
+        ("青年路什么时候停水？", 50),
+        ("既有住宅加裝電梯已經開工多少部？", 15),
+        ("How many pupils are expected to be served by the safe lunch program?", 7),
+    ],
+)
+def test_real_model_answers_with_confidence(
+    seed_engine: Engine, question: str, paragraph: int
+) -> None:
+    answer = seed_engine.searcher.search(question)
+    assert answer.passages[0].paragraph.number == paragraph
+    assert answer.confident is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["怎么用Python读取Excel文件？", "太原明天天气怎么样？"])
+def test_real_model_flags_off_topic_questions(seed_engine: Engine, question: str) -> None:
+    answer = seed_engine.searcher.search(question)
+    assert answer.confident is False
+    assert answer.passages  # the closest passages are still shown, for reference
+
+
+def test_index_directory_without_embeddings_is_a_clear_error(
+    searcher: Searcher, tmp_path: Path
+) -> None:
+    elsewhere = dataclasses.replace(searcher.index, directory=tmp_path)
+    broken = Searcher(elsewhere, lambda: FakeEncoder())
+    with pytest.raises(QabotError, match="qabot index --rebuild"):
+        broken.search("停水")
