@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--index-type",
         choices=INDEX_TYPES,
         default="auto",
-        help="FAISS index: auto (exact up to 200k paragraphs, HNSW beyond), flat, hnsw, ivf",
+        help="FAISS index: auto (exact up to 50k paragraphs, HNSW beyond), flat, hnsw, ivf",
     )
 
     show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
