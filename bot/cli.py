@@ -12,7 +12,7 @@ from typing import NoReturn, TextIO
 from bot.render import render_context, render_json, render_text
 from bot.serve import cmd_bot
 from retrieval import __version__
-from retrieval.config import BACKENDS, ENGINES, load_settings
+from retrieval.config import BACKENDS, ENGINES, Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, UsageError
 from retrieval.search import METHODS, Searcher
@@ -135,15 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace) -> Engine:
-    settings = load_settings(
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Return the engine settings of the common options (then environment, then defaults)."""
+    return load_settings(
         corpus=args.corpus,
         model=args.model,
         engine=args.engine,
         backend=args.backend,
         milvus_uri=args.milvus_uri,
     )
-    return Engine(settings)
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return Engine(settings_from_args(args))
 
 
 def _paragraph_ref(searcher: Searcher, words: Sequence[str]) -> tuple[str, int]:

@@ -9,7 +9,6 @@ import sys
 from typing import TextIO
 
 from bot.settings import BotSettings, load_bot_settings
-from retrieval.config import load_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 
@@ -52,13 +51,9 @@ def _describe(settings: BotSettings, username: str, engine: Engine) -> str:
 
 def cmd_bot(args: argparse.Namespace, out: TextIO) -> int:
     """Run the Telegram bot until it is stopped (the token comes from TELEGRAM_BOT_TOKEN)."""
-    engine_settings = load_settings(
-        corpus=args.corpus,
-        model=args.model,
-        engine=args.engine,
-        backend=args.backend,
-        milvus_uri=args.milvus_uri,
-    )
+    from bot.cli import settings_from_args  # bot.cli imports this module: import when run
+
+    engine_settings = settings_from_args(args)
     settings = load_bot_settings(
         engine_settings,
         api_url=args.api_url,

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -23,7 +23,7 @@ import numpy as np
 from retrieval.documents import Paragraph
 from retrieval.errors import CorpusError, IndexStateError, QabotError, UsageError
 from retrieval.index import FORMAT_VERSION, Manifest
-from retrieval.store import paragraph_from_record
+from retrieval.store import RowSequence, paragraph_from_record
 from retrieval.vectors import (
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
@@ -639,7 +639,7 @@ class MilvusStore:
         return found
 
 
-class MilvusParagraphs(Sequence[Paragraph]):
+class MilvusParagraphs(RowSequence):
     """The paragraphs of a build, read from its collection by row; recent rows stay cached."""
 
     def __init__(self, store: MilvusStore) -> None:
@@ -672,21 +672,6 @@ class MilvusParagraphs(Sequence[Paragraph]):
                 self._cache.popitem(last=False)
         return out
 
-    @overload
-    def __getitem__(self, index: int) -> Paragraph: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Paragraph]: ...
-
-    def __getitem__(self, index: int | slice) -> Paragraph | list[Paragraph]:
-        if isinstance(index, slice):
-            return self._rows(range(*index.indices(len(self))))
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"paragraph row {index} out of range 0..{len(self) - 1}")
-        return self._rows([index])[0]
-
     def __iter__(self) -> Iterator[Paragraph]:
         for start in range(0, len(self), QUERY_BATCH_ROWS):
             batch = range(start, min(start + QUERY_BATCH_ROWS, len(self)))
@@ -699,10 +684,3 @@ class MilvusParagraphs(Sequence[Paragraph]):
                         f"{row}; run: qabot index --rebuild"
                     )
                 yield fetched[row]
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]

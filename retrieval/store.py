@@ -52,7 +52,40 @@ def write_paragraphs(directory: Path, paragraphs: Iterable[Paragraph]) -> int:
     return len(offsets) - 1
 
 
-class ParagraphStore(Sequence[Paragraph]):
+class RowSequence(Sequence[Paragraph]):
+    """A read-only sequence of paragraphs by index row, read in batches by `_rows`."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _rows(self, rows: Sequence[int]) -> list[Paragraph]:
+        """Return the paragraphs of these rows (all valid), in order."""
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> Paragraph: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Paragraph]: ...
+
+    def __getitem__(self, index: int | slice) -> Paragraph | list[Paragraph]:
+        if isinstance(index, slice):
+            return self._rows(range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"paragraph row {index} out of range 0..{len(self) - 1}")
+        return self._rows([index])[0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ParagraphStore(RowSequence):
     """A read-only sequence of paragraphs backed by a memory-mapped JSON-lines file.
 
     Row i is paragraph i of the index. Loading costs one small offsets array; a paragraph is
@@ -86,28 +119,9 @@ class ParagraphStore(Sequence[Paragraph]):
             self._cache.popitem(last=False)
         return paragraph
 
-    @overload
-    def __getitem__(self, index: int) -> Paragraph: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Paragraph]: ...
-
-    def __getitem__(self, index: int | slice) -> Paragraph | list[Paragraph]:
-        if isinstance(index, slice):
-            return [self._row(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"paragraph row {index} out of range 0..{len(self) - 1}")
-        return self._row(index)
+    def _rows(self, rows: Sequence[int]) -> list[Paragraph]:
+        return [self._row(i) for i in rows]
 
     def __iter__(self) -> Iterator[Paragraph]:
         for i in range(len(self)):
             yield self._row(i)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
