@@ -305,13 +305,7 @@ def _tokenizer_config() -> dict[str, Any]:
         "truncation_side": "right",
         "padding_side": "right",
         "clean_up_tokenization_spaces": True,
-        "bos_token": "<s>",
-        "eos_token": "</s>",
-        "sep_token": "</s>",
-        "cls_token": "<s>",
-        "unk_token": "<unk>",
-        "pad_token": "<pad>",
-        "mask_token": "<mask>",
+        **_special_tokens_map(),
     }
 
 
