@@ -23,7 +23,7 @@ from retrieval.documents import Document, Paragraph, corpus_hash, iter_paragraph
 from retrieval.encoders import Encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.lexical import LexicalIndex
-from retrieval.store import ParagraphStore, write_paragraphs
+from retrieval.store import ParagraphStore, Rows, StoredRows, write_paragraphs
 from retrieval.vectors import FaissStore, VectorStore, choose_index_type
 
 if TYPE_CHECKING:  # pymilvus is optional: retrieval.milvus is imported only when it is used
@@ -85,6 +85,7 @@ class LoadedIndex:
     vectors: VectorStore
     lexical: LexicalIndex
     _starts: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+    _embeddings: Rows | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # Documents are stored contiguously in corpus order, numbered 1..count.
@@ -93,6 +94,16 @@ class LoadedIndex:
             count = int(entry["paragraphs"])  # type: ignore[call-overload]
             self._starts[str(entry["doc"])] = (row, count)
             row += count
+
+    def embeddings(self) -> Rows:
+        """Return the stored paragraph vectors, opened once (see store.StoredRows).
+
+        Raises:
+            OSError, ValueError: the file cannot be read.
+        """
+        if self._embeddings is None:
+            self._embeddings = StoredRows(self.directory / EMBEDDINGS)
+        return self._embeddings
 
     def doc_range(self, doc: str) -> tuple[int, int] | None:
         """Return (first row, paragraph count) of a document, or None if there is no such doc."""
@@ -339,9 +350,10 @@ def load_index(directory: Path, milvus: MilvusBackend | None = None) -> LoadedIn
     if milvus is not None:
         store = milvus.open(directory, manifest)
         vectors, paragraphs = store, store.paragraphs
+    exact: Rows | None = None
     try:
         if milvus is None:
-            exact = np.load(directory / EMBEDDINGS, mmap_mode="r", allow_pickle=False)
+            exact = StoredRows(directory / EMBEDDINGS)
             vectors = FaissStore.load(directory, manifest.index_type, exact)
             paragraphs = ParagraphStore(directory)
         lexical = LexicalIndex.load(directory / BM25_DIR)
@@ -354,4 +366,4 @@ def load_index(directory: Path, milvus: MilvusBackend | None = None) -> LoadedIn
             f"the index at {directory} is inconsistent ({vectors.ntotal} vectors, "
             f"{len(paragraphs)} paragraphs); run: qabot index --rebuild"
         )
-    return LoadedIndex(directory, manifest, paragraphs, vectors, lexical)
+    return LoadedIndex(directory, manifest, paragraphs, vectors, lexical, _embeddings=exact)

@@ -127,7 +127,8 @@ class LexicalIndex:
                 f"the BM25 index at {directory} was built with other word-splitting or "
                 "parameters than this qabot uses"
             )
-        return cls(bm25s.BM25.load(str(directory), show_progress=False, mmap=False))
+        # Memory-mapped: a question reads the postings of its own terms only.
+        return cls(bm25s.BM25.load(str(directory), show_progress=False, mmap=True))
 
     def scores(self, query: str) -> np.ndarray:
         """Return the BM25 score of every paragraph for the question."""

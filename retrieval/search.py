@@ -13,6 +13,7 @@ from retrieval.documents import Paragraph
 from retrieval.encoders import Encoder
 from retrieval.errors import QabotError
 from retrieval.index import EMBEDDINGS, LoadedIndex
+from retrieval.store import Rows
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class Searcher:
         self.index = index
         self._make_encoder = encoder
         self._encoder: Encoder | None = None
-        self._embeddings: np.ndarray | None = None
+        self._embeddings: Rows | None = None
         self._background: np.ndarray | None = None
 
     @property
@@ -121,12 +122,12 @@ class Searcher:
             self._encoder = self._make_encoder()
         return self._encoder
 
-    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the stored paragraph vectors (memory-mapped) and the background sample."""
+    def _vectors(self) -> tuple[Rows, np.ndarray]:
+        """Return the stored paragraph vectors (read as needed) and the background sample."""
         if self._embeddings is None or self._background is None:
             path = self.index.directory / EMBEDDINGS
             try:
-                self._embeddings = np.load(path, mmap_mode="r", allow_pickle=False)
+                self._embeddings = self.index.embeddings()
             except (OSError, ValueError) as exc:
                 raise QabotError(f"cannot read {path} ({exc}); run: qabot index --rebuild") from exc
             n = len(self._embeddings)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import mmap
+import os
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -38,6 +39,63 @@ def paragraph_from_record(record: dict[str, object]) -> Paragraph:
         str(record["text"]),
         meta,
     )
+
+
+class StoredRows:
+    """Rows of a saved 2-D array (.npy), read from the file a few at a time on demand.
+
+    Rows are read with pread, not memory-mapped: the kernel maps 64 KB around every touched
+    page of a mapping, so re-scoring scattered rows of a million-row file made 1.5 GB of it
+    resident in the searcher. Read this way, only the rows asked for are copied in, and the
+    file stays in the page cache, shared by every process that reads it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Open the file and read its header.
+
+        Raises:
+            OSError, ValueError: the file cannot be read or is not a 2-D array of numbers.
+        """
+        with path.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"{path.name} has .npy format {version}, not one qabot writes")
+            self._offset = fh.tell()
+        if fortran or dtype.hasobject or len(shape) != 2:
+            raise ValueError(f"{path.name} is not a 2-D array of numbers")
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = dtype
+        self._row_bytes = self.shape[1] * dtype.itemsize
+        expected = self._offset + self.shape[0] * self._row_bytes
+        if path.stat().st_size != expected:
+            raise ValueError(f"{path.name} holds {path.stat().st_size} bytes, not {expected}")
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.close(self._fd)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Return the given rows (valid row numbers) as an array, in the order asked."""
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for i, row in enumerate(rows):
+            if not 0 <= row < self.shape[0]:
+                raise IndexError(f"row {row} out of range 0..{self.shape[0] - 1}")
+            data = os.pread(self._fd, self._row_bytes, self._offset + int(row) * self._row_bytes)
+            if len(data) != self._row_bytes:
+                raise OSError(f"short read of row {row}: the file changed while open")
+            out[i] = np.frombuffer(data, dtype=self.dtype)
+        return out
+
+
+Rows = np.ndarray | StoredRows
 
 
 def write_paragraphs(directory: Path, paragraphs: Iterable[Paragraph]) -> int:
@@ -86,10 +144,11 @@ class RowSequence(Sequence[Paragraph]):
 
 
 class ParagraphStore(RowSequence):
-    """A read-only sequence of paragraphs backed by a memory-mapped JSON-lines file.
+    """A read-only sequence of paragraphs backed by a JSON-lines file and its offsets.
 
     Row i is paragraph i of the index. Loading costs one small offsets array; a paragraph is
-    decoded only when it is asked for, so a million-paragraph corpus opens in milliseconds.
+    read (pread, see StoredRows) and decoded only when it is asked for, so a million-paragraph
+    corpus opens in milliseconds.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -99,9 +158,6 @@ class ParagraphStore(RowSequence):
         if len(self._offsets) < 1 or int(self._offsets[-1]) != size:
             raise ValueError(f"{path} does not match its offset table")
         self._file = path.open("rb")
-        self._data: mmap.mmap | bytes = (
-            mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        )
         self._cache: OrderedDict[int, Paragraph] = OrderedDict()
 
     def __len__(self) -> int:
@@ -113,7 +169,8 @@ class ParagraphStore(RowSequence):
             self._cache.move_to_end(row)
             return cached
         start, end = int(self._offsets[row]), int(self._offsets[row + 1])
-        paragraph = paragraph_from_record(json.loads(self._data[start:end]))
+        line = os.pread(self._file.fileno(), end - start, start)
+        paragraph = paragraph_from_record(json.loads(line))
         self._cache[row] = paragraph
         if len(self._cache) > CACHE_ROWS:
             self._cache.popitem(last=False)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from retrieval.errors import UsageError
+from retrieval.store import Rows
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,10 @@ def choose_index_type(rows: int, requested: str = "auto") -> str:
 class FaissStore:
     """A FAISS inner-product index over L2-normalised vectors; row i is paragraph i."""
 
-    def __init__(self, index: Any, kind: str, exact: np.ndarray | None = None) -> None:
+    def __init__(self, index: Any, kind: str, exact: Rows | None = None) -> None:
         self.index = index
         self.kind = kind
-        # The full-precision vectors (memory-mapped), to re-score an approximate index's
+        # The full-precision vectors (read from disk as needed), to re-score an approximate index's
         # candidates: its 8-bit vectors reorder near-ties, which alone caps Recall@10 at ~0.976.
         self.exact = exact if kind != "flat" else None
         self._tune()
@@ -134,12 +135,13 @@ class FaissStore:
         faiss.write_index(self.index, str(directory / VECTORS))
 
     @classmethod
-    def load(cls, directory: Path, kind: str, exact: np.ndarray | None = None) -> FaissStore:
+    def load(cls, directory: Path, kind: str, exact: Rows | None = None) -> FaissStore:
         import faiss
 
         # One question at a time is searched: OpenMP threads for it cost more in wake-ups than
         # they save, and on a busy 2-core machine made a 20k search 20x slower (1 ms -> 24 ms).
         faiss.omp_set_num_threads(1)
-        # Memory-mapping keeps a large index out of RAM until its pages are used.
-        flags = faiss.IO_FLAG_MMAP if kind == "flat" else 0
+        # Memory-mapped: pages are read when a search touches them, stay in the page cache
+        # (reclaimable, not private), and bot workers on one machine share a single copy.
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
         return cls(faiss.read_index(str(directory / VECTORS), flags), kind, exact)

@@ -120,7 +120,7 @@ def test_real_model_flags_off_topic_questions(seed_engine: Engine, question: str
 def test_index_directory_without_embeddings_is_a_clear_error(
     searcher: Searcher, tmp_path: Path
 ) -> None:
-    elsewhere = dataclasses.replace(searcher.index, directory=tmp_path)
+    elsewhere = dataclasses.replace(searcher.index, directory=tmp_path, _embeddings=None)
     broken = Searcher(elsewhere, lambda: FakeEncoder())
     with pytest.raises(QabotError, match="qabot index --rebuild"):
         broken.search("停水")
