@@ -15,9 +15,7 @@ import argparse
 import json
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,19 +25,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.telegram_server import TOKEN, BotAPIServer  # noqa: E402
+from benchmarks.questions import gold_questions  # noqa: E402
+from tests.telegram_server import BotAPIServer, qabot_bot  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "bot_latency.json"
-GOLD = REPO / "corpus" / "gold" / "queries.jsonl"
-FALLBACK = ["迎泽大街什么时候停水？", "免费送戏下乡完成了多少场？", "多少残疾儿童得到了康复救助？"]
-
-
-def questions() -> list[str]:
-    """The gold questions of the bundled corpus (or three examples if there are none)."""
-    if GOLD.is_file():
-        lines = GOLD.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line)["text"] for line in lines if line.strip()]
-    return FALLBACK
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
@@ -97,26 +86,16 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50, help="people asking at once")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of concurrent questions")
     args = parser.parse_args()
-    asked = questions()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "QABOT_RATE_LIMIT": "0"}
-    with BotAPIServer() as server, tempfile.TemporaryFile() as log:
+    asked = gold_questions()
+    env = {"QABOT_RATE_LIMIT": "0"}
+    with BotAPIServer() as server, tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "bot", "--api-url", server.api_url],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        try:
+        with qabot_bot("--api-url", server.api_url, log=Path(tmp) / "log", env=env):
             server.wait_for(lambda c: c.method == "deleteWebhook", timeout=600)
             ready = time.monotonic() - started
             one_user(server, asked, 5)  # warm up
             single = one_user(server, asked, args.questions)
             concurrent = many_users(server, asked, args.users, args.rounds)
-        finally:
-            bot.send_signal(signal.SIGINT)
-            bot.wait(timeout=60)
     search = summary(search_alone(asked, args.questions))
     one, many = summary(single), summary(concurrent)
     result = {

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,65 +27,50 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.telegram_server import TOKEN, BotAPIServer  # noqa: E402
+from benchmarks.questions import SAMPLE as QUESTIONS  # noqa: E402
+from tests.telegram_server import BotAPIServer, qabot_bot  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "bot_load.json"
-QUESTIONS = [
-    "今年计划免费送戏下乡多少场？",
-    "青年路什么时候停水",
-    "放心午餐覆盖多少所小学",
-    "全省加装了多少部电梯",
-    "今年民生支出多少钱",
-    "How many free opera performances were planned this year?",
-    "海峽兩岸產業園在哪裡",
-    "零工市场提供了多少岗位",
-]
 
 
 def run(users: int, per_user: int, fault_rate: float, timeout: float) -> dict[str, Any]:
     """Start the bot, send users * per_user questions, and count what came back."""
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "QABOT_RATE_LIMIT": "0"}
-    with BotAPIServer() as server, tempfile.TemporaryFile() as log:
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "bot", "--api-url", server.api_url],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=log,
+    with (
+        BotAPIServer() as server,
+        tempfile.TemporaryDirectory() as tmp,
+        qabot_bot(
+            "--api-url", server.api_url, log=Path(tmp) / "log", env={"QABOT_RATE_LIMIT": "0"}
+        ),
+    ):
+        server.wait_for(lambda c: c.method == "deleteWebhook", timeout=600)
+        server.wait_for(lambda c: c.method == "getUpdates", timeout=60)
+        if fault_rate:
+            server.fail_randomly(fault_rate, seed=12345)
+        started = time.monotonic()
+        sent = [
+            server.send(10_000 + u, QUESTIONS[(u + i) % len(QUESTIONS)])
+            for i in range(per_user)
+            for u in range(users)
+        ]
+        send_s = time.monotonic() - started
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(server.replies(m) for m in sent):
+                break
+            time.sleep(0.5)
+        server.fail_randomly(0.0)
+        counts = [server.replies(m) for m in sent]
+        latencies = [
+            min(c.at for c in replies) - server.sent_at[(m["chat"]["id"], m["message_id"])]
+            for m, replies in zip(sent, counts, strict=True)
+            if replies
+        ]
+        duplicated = sum(
+            1
+            for replies in counts
+            if any(n > 1 for n in Counter(c.params.get("text") for c in replies).values())
         )
-        try:
-            server.wait_for(lambda c: c.method == "deleteWebhook", timeout=600)
-            server.wait_for(lambda c: c.method == "getUpdates", timeout=60)
-            if fault_rate:
-                server.fail_randomly(fault_rate, seed=12345)
-            started = time.monotonic()
-            sent = [
-                server.send(10_000 + u, QUESTIONS[(u + i) % len(QUESTIONS)])
-                for i in range(per_user)
-                for u in range(users)
-            ]
-            send_s = time.monotonic() - started
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if all(server.replies(m) for m in sent):
-                    break
-                time.sleep(0.5)
-            server.fail_randomly(0.0)
-            counts = [server.replies(m) for m in sent]
-            latencies = [
-                min(c.at for c in replies) - server.sent_at[(m["chat"]["id"], m["message_id"])]
-                for m, replies in zip(sent, counts, strict=True)
-                if replies
-            ]
-            duplicated = sum(
-                1
-                for replies in counts
-                if any(n > 1 for n in Counter(c.params.get("text") for c in replies).values())
-            )
-            failures = Counter(c.status for c in server.calls if c.status != 200)
-        finally:
-            bot.send_signal(signal.SIGINT)
-            bot.wait(timeout=60)
+        failures = Counter(c.status for c in server.calls if c.status != 200)
     ms = sorted(s * 1000 for s in latencies) or [float("nan")]
     return {
         "users": users,

@@ -11,16 +11,22 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import os
 import random
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -669,3 +675,41 @@ class BotAPIServer:
             content = result["input_message_content"]
             self._check_text(content["message_text"], content.get("parse_mode"))
         return True
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def qabot_bot(
+    *args: str, log: Path, env: Mapping[str, str] | None = None, token: str | None = TOKEN
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python -m bot.cli bot ARGS` as a real process; stop it with Ctrl-C (SIGINT) after.
+
+    Its output goes to `log`. `env` adds to (or overrides) this process's environment; the
+    token is set from `token`, or left out when it is None.
+    """
+    from bot.settings import ENV_TOKEN
+
+    environment = {k: v for k, v in os.environ.items() if k != ENV_TOKEN}
+    environment.update(env or {})
+    if token is not None:
+        environment[ENV_TOKEN] = token
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "bot", *args],
+            cwd=REPO,
+            env=environment,
+            stdout=out,
+            stderr=out,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -207,30 +206,17 @@ def test_cli_eval_with_backend_milvus(milvus_engine: Engine, seed_uri: str) -> N
 
 @pytest.mark.slow
 def test_bot_answers_from_milvus(milvus_engine: Engine, seed_uri: str, tmp_path: Path) -> None:
-    from tests.telegram_server import TOKEN, BotAPIServer
+    from tests.telegram_server import BotAPIServer, qabot_bot
 
     milvus_engine.close()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "QABOT_BACKEND": "milvus",
-        "QABOT_MILVUS_URI": seed_uri,
-    }
-    with BotAPIServer() as server, (tmp_path / "stderr").open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "bot", "--api-url", server.api_url],
-            cwd=REPO,
-            env=env,
-            stdout=err,
-            stderr=err,
-        )
-        try:
-            server.wait_for(lambda c: c.method == "deleteWebhook", timeout=180)
-            (reply,) = server.wait_replies(server.send(7, "免费送戏下乡完成了多少场？"))
-            assert "§17 · 我省落实今年12件民生实事成效显著 › 免费送戏下乡进村超万场" in reply.text
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+    env = {"QABOT_BACKEND": "milvus", "QABOT_MILVUS_URI": seed_uri}
+    with (
+        BotAPIServer() as server,
+        qabot_bot("--api-url", server.api_url, log=tmp_path / "stderr", env=env),
+    ):
+        server.wait_for(lambda c: c.method == "deleteWebhook", timeout=180)
+        (reply,) = server.wait_replies(server.send(7, "免费送戏下乡完成了多少场？"))
+        assert "§17 · 我省落实今年12件民生实事成效显著 › 免费送戏下乡进村超万场" in reply.text
     assert "Indexed" not in (tmp_path / "stderr").read_text(encoding="utf-8")
 
 

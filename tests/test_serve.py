@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from bot.serve import RedactToken
-from bot.settings import ENV_TOKEN
 from retrieval.engine import Engine
-from tests.conftest import REPO
 from tests.telegram_server import TOKEN, BotAPIServer, parse_html
+from tests.telegram_server import qabot_bot as run_qabot_bot
 
 pytestmark = pytest.mark.slow
 
@@ -39,32 +36,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
 def qabot_bot(
     tmp_path: Path, *args: str, token: str | None = TOKEN
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `python -m bot.cli bot ARGS` with the token in the environment; stop it after."""
-    env = {k: v for k, v in os.environ.items() if k != ENV_TOKEN}
-    if token is not None:
-        env[ENV_TOKEN] = token
-    with (tmp_path / "stderr").open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "bot", *args],
-            cwd=REPO,
-            env=env,
-            stdout=err,
-            stderr=err,
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """Run `qabot bot ARGS` with its output in tmp_path/stderr (see telegram_server.qabot_bot)."""
+    return run_qabot_bot(*args, log=tmp_path / "stderr", token=token)
 
 
 def _stderr(tmp_path: Path) -> str:
