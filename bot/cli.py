@@ -15,7 +15,7 @@ from retrieval import __version__
 from retrieval.config import BACKENDS, ENGINES, Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, UsageError
-from retrieval.search import METHODS, Searcher
+from retrieval.search import METHODS
 from retrieval.vectors import INDEX_TYPES
 
 logger = logging.getLogger(__name__)
@@ -150,27 +150,6 @@ def _engine(args: argparse.Namespace) -> Engine:
     return Engine(settings_from_args(args))
 
 
-def _paragraph_ref(searcher: Searcher, words: Sequence[str]) -> tuple[str, int]:
-    """Turn `N` or `DOC N` into (doc, number), with a one-line error for anything else."""
-    docs = searcher.index.documents
-    if len(words) == 1:
-        doc, raw = docs[0], words[0]
-        if len(docs) > 1:
-            raise UsageError(
-                f"the corpus has {len(docs)} documents; say which one: DOC N "
-                f"(one of: {', '.join(docs)})"
-            )
-    elif len(words) == 2:
-        doc, raw = words
-    else:
-        raise UsageError("give a paragraph number N, or DOC N")
-    try:
-        number = int(raw)
-    except ValueError:
-        raise UsageError(f"{raw!r} is not a paragraph number; give a whole number") from None
-    return doc, number
-
-
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     engine = _engine(args)
     answer = engine.searcher.search(args.question, k=args.k, method=args.method)
@@ -195,7 +174,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     searcher = _engine(args).searcher
-    doc, number = _paragraph_ref(searcher, args.where)
+    doc, number = searcher.paragraph_ref(args.where)
     paragraphs = searcher.neighbours(doc, number, radius=max(0, args.context))
     out.write(render_context(paragraphs, number, len(searcher.index.documents) > 1))
     return 0
@@ -237,7 +216,7 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
                 else:
                     out.write(render_text(answer, color, several))
             elif line.startswith(":p"):
-                doc, number = _paragraph_ref(searcher, line[2:].split())
+                doc, number = searcher.paragraph_ref(line[2:].split())
                 out.write(render_context(searcher.neighbours(doc, number), number, several))
             elif line.startswith(":"):
                 out.write(f"unknown command {line.split()[0]}; {CHAT_HELP}\n")

@@ -81,7 +81,7 @@ from bot.telegram_format import (
 )
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.search import Answer, Searcher
+from retrieval.search import Answer, BadParagraphRef, Searcher
 
 logger = logging.getLogger(__name__)
 
@@ -101,33 +101,19 @@ def _replies_to_bot(message: Message, bot_id: int) -> bool:
     return bool(replied and replied.from_user and replied.from_user.id == bot_id)
 
 
-def paragraph_ref(words: Sequence[str], searcher: Searcher) -> tuple[str, int]:
-    """Turn the words of /p (N, or DOC N) into (doc, number).
-
-    Raises:
-        QabotError: one line saying what is wrong, with the valid range.
-    """
-    docs = searcher.index.documents
-    if len(words) == 2:
-        doc, raw = words
-    elif len(docs) > 1:
-        raise QabotError(
-            f"资料有 {len(docs)} 份文档，请写明是哪一份：/p 文档 N（{'、'.join(docs)}）"
-        )
-    else:
-        doc, raw = docs[0], words[0] if len(words) == 1 else ""
-    found = searcher.index.doc_range(doc)
-    if found is None:
-        raise QabotError(f"没有文档「{doc}」。文档有：{'、'.join(docs)}")
-    last = found[1]
-    try:
-        number = int(raw)
-    except ValueError:
-        shown = f"「{raw}」不是段落编号；" if raw else "用法：/p N，"
-        raise QabotError(f"{shown}段落编号为 1–{last}，例如：/p {min(12, last)}") from None
-    if not 1 <= number <= last:
-        raise QabotError(f"没有第 {number} 段；段落编号为 1–{last}。")
-    return doc, number
+def paragraph_ref_problem(problem: BadParagraphRef) -> str:
+    """Say in one line, in Chinese, why the words after /p name no paragraph."""
+    last, docs = problem.last, "、".join(problem.documents)
+    example = f"例如：/p {min(12, last)}"
+    if problem.kind == "which_doc":
+        return f"资料有 {len(problem.documents)} 份文档，请写明是哪一份：/p 文档 N（{docs}）"
+    if problem.kind == "no_doc":
+        return f"没有文档「{problem.doc}」。文档有：{docs}"
+    if problem.kind == "not_number":
+        return f"「{problem.given}」不是段落编号；段落编号为 1–{last}，{example}"
+    if problem.kind == "out_of_range":
+        return f"没有第 {problem.given} 段；段落编号为 1–{last}。"
+    return f"用法：/p N，段落编号为 1–{last}，{example}"
 
 
 class QABot:
@@ -301,9 +287,9 @@ class QABot:
             return
         searcher = self.engine.searcher
         try:
-            doc, number = paragraph_ref(context.args or [], searcher)
-        except QabotError as exc:
-            await message.reply_text(escape(str(exc)))
+            doc, number = searcher.paragraph_ref(context.args or [])
+        except BadParagraphRef as problem:
+            await message.reply_text(escape(paragraph_ref_problem(problem)))
             return
         await self._send_context(context.bot, message.chat_id, searcher, doc, number, message)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +11,7 @@ import numpy as np
 from retrieval.confidence import THRESHOLD, Signals, is_latin, probability
 from retrieval.documents import Paragraph
 from retrieval.encoders import Encoder
-from retrieval.errors import QabotError
+from retrieval.errors import QabotError, UsageError
 from retrieval.index import EMBEDDINGS, LoadedIndex
 from retrieval.store import Rows
 
@@ -228,21 +228,86 @@ class Searcher:
         )
         return Answer(text, passages, confidence >= THRESHOLD, len(ranking), confidence)
 
+    def paragraph_ref(self, words: Sequence[str]) -> tuple[str, int]:
+        """Turn the words naming a paragraph (`N`, or `DOC N`) into (doc, number).
+
+        Raises:
+            BadParagraphRef: they name no paragraph; it says why, with the valid range.
+        """
+        docs = self.index.documents
+        if len(words) == 2:
+            doc, given = words
+        elif len(docs) > 1:
+            raise BadParagraphRef("which_doc", docs)
+        elif len(words) == 1:
+            doc, given = docs[0], words[0]
+        else:
+            found = self.index.doc_range(docs[0])
+            raise BadParagraphRef("missing", docs, docs[0], last=found[1] if found else 0)
+        found = self.index.doc_range(doc)
+        if found is None:
+            raise BadParagraphRef("no_doc", docs, doc)
+        try:
+            number = int(given)
+        except ValueError:
+            raise BadParagraphRef("not_number", docs, doc, given, found[1]) from None
+        if not 1 <= number <= found[1]:
+            raise BadParagraphRef("out_of_range", docs, doc, given, found[1])
+        return doc, number
+
     def neighbours(self, doc: str, number: int, radius: int = 1) -> list[Paragraph]:
-        """Return paragraph `number` of `doc` with up to `radius` paragraphs on each side."""
+        """Return paragraph `number` of `doc` with up to `radius` paragraphs on each side.
+
+        Raises:
+            BadParagraphRef: there is no such document or paragraph.
+        """
         row = self.index.row_of(doc, number)
         if row is None:
-            raise QabotError(self.describe_range(doc, number))
+            found = self.index.doc_range(doc)
+            if found is None:
+                raise BadParagraphRef("no_doc", self.index.documents, doc)
+            raise BadParagraphRef("out_of_range", self.index.documents, doc, str(number), found[1])
         lo, hi = max(0, row - radius), min(len(self.index.paragraphs), row + radius + 1)
         return [p for p in self.index.paragraphs[lo:hi] if p.doc == doc]
 
-    def describe_range(self, doc: str, number: int) -> str:
-        """Explain in one line why (doc, number) is not a paragraph, with the valid range."""
-        found = self.index.doc_range(doc)
-        if found is None:
-            docs = ", ".join(self.index.documents)
-            return f"there is no document {doc!r}; the documents are: {docs}"
-        return f"there is no paragraph {number} in {doc}; paragraphs run from 1 to {found[1]}"
+
+class BadParagraphRef(UsageError):
+    """Words that name no paragraph, and why; str() is the English wording of the CLI.
+
+    `kind` is "which_doc" (several documents and none named), "missing" (no number),
+    "no_doc", "not_number" or "out_of_range"; `last` is the highest number in `doc`. Each
+    front end words the reason in its own language from these fields.
+    """
+
+    def __init__(
+        self, kind: str, documents: Sequence[str], doc: str = "", given: str = "", last: int = 0
+    ) -> None:
+        self.kind, self.documents, self.doc, self.given, self.last = (
+            kind,
+            tuple(documents),
+            doc,
+            given,
+            last,
+        )
+        super().__init__(self._english())
+
+    def _english(self) -> str:
+        docs = ", ".join(self.documents)
+        if self.kind == "which_doc":
+            return (
+                f"the corpus has {len(self.documents)} documents; say which one: DOC N "
+                f"(one of: {docs})"
+            )
+        if self.kind == "no_doc":
+            return f"there is no document {self.doc!r}; the documents are: {docs}"
+        if self.kind == "not_number":
+            return f"{self.given!r} is not a paragraph number; give a whole number"
+        if self.kind == "out_of_range":
+            return (
+                f"there is no paragraph {self.given} in {self.doc}; "
+                f"paragraphs run from 1 to {self.last}"
+            )
+        return "give a paragraph number N, or DOC N"
 
 
 def _sorted(scores: dict[int, float]) -> list[tuple[int, float]]:

@@ -103,7 +103,7 @@ def test_seed_questions_find_their_paragraph(built: Engine, question: str, parag
         (["ask", "   "], 1, "the question is empty"),
         (["ask", "x", "-k", "0"], 2, "-k must be between 1 and 50"),
         (["ask", "x", "-k", "abc"], 2, "-k takes a whole number"),
-        (["show", "999"], 1, "there is no paragraph 999 in shanxi-taiyuan-news-2023-08-30; "),
+        (["show", "999"], 2, "there is no paragraph 999 in shanxi-taiyuan-news-2023-08-30; "),
         (["show", "abc"], 2, "'abc' is not a paragraph number"),
         (["ask", "x", "--corpus", "/nonexistent/corpus"], 1, "does not exist"),
     ],
