@@ -27,7 +27,9 @@ class Encoder(Protocol):
     """What the engine needs of an embedding model."""
 
     model: str
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -200,6 +202,34 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12))
+
+
+class LazyEncoder:
+    """An encoder whose model is loaded on first use.
+
+    An index build that re-embeds nothing (a document removed, say) never pays the seconds of
+    loading the model.
+    """
+
+    def __init__(self, model: str, make: Callable[[], Encoder]) -> None:
+        self.model = model
+        self._make = make
+        self._loaded: Encoder | None = None
+
+    def _encoder(self) -> Encoder:
+        if self._loaded is None:
+            self._loaded = self._make()
+        return self._loaded
+
+    @property
+    def dim(self) -> int:
+        return self._encoder().dim
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encoder().encode_queries(texts)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encoder().encode_passages(texts, progress)
 
 
 def load_encoder(

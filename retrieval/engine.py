@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from retrieval.config import DEFAULT_MODEL, Settings
 from retrieval.documents import corpus_fingerprint, find_corpus_files, load_documents
-from retrieval.encoders import Encoder, load_encoder
+from retrieval.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.index import LoadedIndex, build_index, load_index, staleness
 from retrieval.search import Searcher
@@ -119,7 +119,7 @@ class Engine:
         return build_index(
             directory,
             documents,
-            self.encoder(self.build_engine()),
+            LazyEncoder(self.settings.model, lambda: self.encoder(self.build_engine())),
             self.say,
             progress=True,
             index_type=index_type,

@@ -241,10 +241,15 @@ def build_index(
         known = _reusable_vectors(directory, encoder.model) if reuse else {}
         todo = [i for i, h in enumerate(hashes) if h not in known]
         started = time.perf_counter()
+        # With nothing to embed the model is not needed: a lazy encoder is never loaded.
         if todo:
             say(f"Embedding {len(todo)} of {len(paragraphs)} paragraphs with {encoder.model}...")
-        fresh = encoder.encode_passages([paragraphs[i].index_text for i in todo], progress)
-        vectors = np.zeros((len(paragraphs), encoder.dim), dtype=np.float32)
+            fresh = encoder.encode_passages([paragraphs[i].index_text for i in todo], progress)
+            dim = fresh.shape[1]
+        else:
+            fresh = np.zeros((0, 0), dtype=np.float32)
+            dim = len(next(iter(known.values()))) if known else encoder.dim
+        vectors = np.zeros((len(paragraphs), dim), dtype=np.float32)
         for row, i in enumerate(todo):
             vectors[i] = fresh[row]
         for i, h in enumerate(hashes):
@@ -280,7 +285,7 @@ def build_index(
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=encoder.model,
-            dim=encoder.dim,
+            dim=dim,
             count=len(paragraphs),
             corpus_hash=fingerprint or corpus_hash(documents),
             qabot_version=__version__,

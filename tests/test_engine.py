@@ -57,6 +57,28 @@ def test_changed_corpus_is_rebuilt_with_a_message(engine: Engine, corpus: Path) 
     assert engine.ensure_index().manifest.count == 50
 
 
+def test_removing_a_document_rebuilds_without_loading_the_model(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[str] = []
+
+    def load(*_args: object, **_kw: object) -> FakeEncoder:
+        loads.append("loaded")
+        return FakeEncoder()
+
+    monkeypatch.setattr("retrieval.engine.load_encoder", load)
+    (corpus / "more.md").write_text("# 补充\n\n新的一段。\n", encoding="utf-8")
+    settings = Settings(corpus=(corpus,), home=tmp_path / "home", model=FakeEncoder.model)
+    messages: list[str] = []
+    assert Engine(settings, say=messages.append).ensure_index().manifest.count == 51
+    assert loads == ["loaded"]
+    (corpus / "more.md").unlink()
+    index = Engine(settings, say=messages.append).ensure_index()
+    assert index.manifest.count == 50 and index.manifest.dim == FakeEncoder.dim
+    assert loads == ["loaded"]  # 50 paragraphs reused, none embedded: no model needed
+    assert "(0 embedded, 50 reused)" in messages[-1]
+
+
 def test_other_model_is_rebuilt(engine: Engine, tmp_path: Path) -> None:
     engine.ensure_index()
     manifest = engine.settings.index_dir / MANIFEST
