@@ -51,18 +51,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.scale import PARAGRAPHS_PER_DOC, vocabulary, write_corpus  # noqa: E402
-from retrieval.config import ENV_HOME, Settings, load_settings  # noqa: E402
+from retrieval.config import ENV_CHOICES, ENV_HOME, Settings, load_settings  # noqa: E402
 
 TARGET_RATIO = 0.05
-# The settings a user might have exported that would make this not the default model's index.
-CLEARED_ENV = (
-    "QABOT_CORPUS",
-    "QABOT_MODEL",
-    "QABOT_ENGINE",
-    "QABOT_BACKEND",
-    "QABOT_MILVUS_URI",
-    "QABOT_MILVUS_TOKEN",
-)
 INDEXED = re.compile(
     r"Indexed (?P<count>\d+) paragraphs from \d+ document\(s\) in (?P<seconds>[\d.]+) s "
     r"\((?P<embedded>\d+) embedded, (?P<reused>\d+) reused\)"
@@ -127,7 +118,8 @@ def make_home(root: Path, model_folder: Path) -> Path:
 
 
 def qabot_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_ENV}
+    # Settings a user might have exported would make this not the default model's index.
+    env = {k: v for k, v in os.environ.items() if k not in ENV_CHOICES}
     env[ENV_HOME] = str(home)
     return env
 

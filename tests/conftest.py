@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.config import BUNDLED_CORPUS, Settings
+from retrieval.config import BUNDLED_CORPUS, ENV_CHOICES, Settings
 from retrieval.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,14 +27,7 @@ def qabot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("qabot-home")
     old = os.environ.get("QABOT_HOME")
     os.environ["QABOT_HOME"] = str(home)
-    for name in (
-        "QABOT_CORPUS",
-        "QABOT_MODEL",
-        "QABOT_ENGINE",
-        "QABOT_BACKEND",
-        "QABOT_MILVUS_URI",
-        "QABOT_MILVUS_TOKEN",
-    ):
+    for name in ENV_CHOICES:
         os.environ.pop(name, None)
     yield home
     if old is None:
