@@ -287,13 +287,11 @@ class BadParagraphRef(UsageError):
     def __init__(
         self, kind: str, documents: Sequence[str], doc: str = "", given: str = "", last: int = 0
     ) -> None:
-        self.kind, self.documents, self.doc, self.given, self.last = (
-            kind,
-            tuple(documents),
-            doc,
-            given,
-            last,
-        )
+        self.kind = kind
+        self.documents = tuple(documents)
+        self.doc = doc
+        self.given = given
+        self.last = last
         super().__init__(self._english())
 
     def _english(self) -> str:
