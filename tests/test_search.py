@@ -124,3 +124,12 @@ def test_index_directory_without_embeddings_is_a_clear_error(
     broken = Searcher(elsewhere, lambda: FakeEncoder())
     with pytest.raises(QabotError, match="qabot index --rebuild"):
         broken.search("停水")
+
+
+def test_searching_uses_one_blas_thread(searcher: Searcher) -> None:
+    import threadpoolctl
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        Searcher(searcher.index, FakeEncoder)
+        blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
