@@ -205,31 +205,26 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 class LazyEncoder:
-    """An encoder whose model is loaded on first use.
+    """An encoder made when there is something to encode, chosen by how much there is.
 
-    An index build that re-embeds nothing (a document removed, say) never pays the seconds of
-    loading the model.
+    `choose(n)` returns the encoder for a batch of n texts. An index build that re-embeds
+    nothing (a document removed, say) never loads a model, and one that embeds a few
+    paragraphs can use an encoder that is quicker to load.
     """
 
-    def __init__(self, model: str, make: Callable[[], Encoder]) -> None:
+    def __init__(self, model: str, choose: Callable[[int], Encoder]) -> None:
         self.model = model
-        self._make = make
-        self._loaded: Encoder | None = None
-
-    def _encoder(self) -> Encoder:
-        if self._loaded is None:
-            self._loaded = self._make()
-        return self._loaded
+        self._choose = choose
 
     @property
     def dim(self) -> int:
-        return self._encoder().dim
+        return self._choose(0).dim
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encoder().encode_queries(texts)
+        return self._choose(len(texts)).encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self._encoder().encode_passages(texts, progress)
+        return self._choose(len(texts)).encode_passages(texts, progress)
 
 
 def load_encoder(

