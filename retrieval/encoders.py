@@ -216,6 +216,10 @@ class LazyEncoder:
         self.model = model
         self._choose = choose
 
+    def for_batch(self, count: int) -> Encoder:
+        """Return (loading it now) the encoder that will encode `count` texts."""
+        return self._choose(count)
+
     @property
     def dim(self) -> int:
         return self._choose(0).dim

@@ -20,7 +20,7 @@ import numpy as np
 
 from retrieval import __version__
 from retrieval.documents import Document, Paragraph, corpus_hash, iter_paragraphs
-from retrieval.encoders import Encoder
+from retrieval.encoders import Encoder, LazyEncoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.lexical import LexicalIndex
 from retrieval.store import ParagraphStore, Rows, StoredRows, write_paragraphs
@@ -243,6 +243,8 @@ def build_index(
         started = time.perf_counter()
         # With nothing to embed the model is not needed: a lazy encoder is never loaded.
         if todo:
+            if isinstance(encoder, LazyEncoder):  # a model that cannot load fails before this
+                encoder = encoder.for_batch(len(todo))
             say(f"Embedding {len(todo)} of {len(paragraphs)} paragraphs with {encoder.model}...")
             fresh = encoder.encode_passages([paragraphs[i].index_text for i in todo], progress)
             dim = fresh.shape[1]
