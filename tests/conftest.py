@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -16,6 +19,31 @@ from retrieval.engine import Engine
 REPO = Path(__file__).resolve().parents[1]
 SEED = BUNDLED_CORPUS / "shanxi-taiyuan-news-2023-08-30.md"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def run_qabot(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot.cli ARGS` as a real process and return the completed process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A corpus folder of its own holding a copy of the bundled page."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from retrieval.engine import Engine
-from tests.conftest import REPO, SEED
+from tests.conftest import SEED, run_qabot
 
 pytestmark = pytest.mark.slow
 
@@ -22,20 +19,6 @@ SONGXI = (
     "“免费送戏下乡进村”惠民工程自2017年启动以来,送戏总数已突破10万场。今年,我省决定全年免费送戏"
     "1万场。省、市、县三级投入经费上亿元,调动近300个文艺团赴农村开展免费演出。"
 )
-
-
-def run_qabot(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
-    """Run `python -m bot.cli ARGS` as a real process and return the completed process."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,6 @@ from tests.conftest import REPO, SEED, FakeEncoder
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
-
-
-@pytest.fixture
 def engine(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     fake = FakeEncoder()
     monkeypatch.setattr("retrieval.engine.load_encoder", lambda *_args, **_kw: fake)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +19,7 @@ from retrieval.index import (
     staleness,
 )
 from retrieval.search import Searcher
-from tests.conftest import SEED, FakeEncoder
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
+from tests.conftest import FakeEncoder
 
 
 def quiet(_: str) -> None:

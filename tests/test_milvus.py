@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from retrieval.errors import CorpusError, UsageError
 from retrieval.index import FORMAT_VERSION, LoadedIndex
 from retrieval.milvus import MAX_TOPK, MilvusBackend, MilvusError, MilvusParagraphs, MilvusStore
 from retrieval.search import Searcher
-from tests.conftest import REPO, SEED, FakeEncoder
+from tests.conftest import SEED, FakeEncoder, run_qabot
 
 
 def _lite_missing() -> str | None:
@@ -156,18 +155,6 @@ def test_persists_after_closing_and_reopening(milvus_engine: Engine) -> None:
     milvus_engine.messages.clear()  # type: ignore[attr-defined]
     assert _ids(milvus_engine, QUESTIONS[1], "hybrid") == before
     assert milvus_engine.messages == []  # type: ignore[attr-defined]  (loaded, not rebuilt)
-
-
-def run_qabot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-        check=False,
-    )
 
 
 @pytest.mark.slow
