@@ -118,7 +118,6 @@ class Searcher:
         self.index = index
         self._make_encoder = encoder
         self._encoder: Encoder | None = None
-        self._embeddings: Rows | None = None
         self._background: np.ndarray | None = None
 
     @property
@@ -129,16 +128,16 @@ class Searcher:
 
     def _vectors(self) -> tuple[Rows, np.ndarray]:
         """Return the stored paragraph vectors (read as needed) and the background sample."""
-        if self._embeddings is None or self._background is None:
-            path = self.index.directory / EMBEDDINGS
-            try:
-                self._embeddings = self.index.embeddings()
-            except (OSError, ValueError) as exc:
-                raise QabotError(f"cannot read {path} ({exc}); run: qabot index --rebuild") from exc
-            n = len(self._embeddings)
+        path = self.index.directory / EMBEDDINGS
+        try:
+            embeddings = self.index.embeddings()  # opened once, by the index
+        except (OSError, ValueError) as exc:
+            raise QabotError(f"cannot read {path} ({exc}); run: qabot index --rebuild") from exc
+        if self._background is None:
+            n = len(embeddings)
             rows = np.unique(np.linspace(0, n - 1, min(n, BACKGROUND_ROWS)).astype(np.int64))
-            self._background = np.ascontiguousarray(self._embeddings[rows], dtype=np.float32)
-        return self._embeddings, self._background
+            self._background = np.ascontiguousarray(embeddings[rows], dtype=np.float32)
+        return embeddings, self._background
 
     def _dense(self, query: str, depth: int) -> tuple[list[tuple[int, float]], np.ndarray]:
         vector = self.encoder.encode_queries([query])
