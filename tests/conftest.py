@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 
 from retrieval.config import BUNDLED_CORPUS, ENV_CHOICES, Settings
+from retrieval.documents import load_documents
 from retrieval.engine import Engine
+from retrieval.index import build_index
+from retrieval.search import Searcher
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = BUNDLED_CORPUS / "shanxi-taiyuan-news-2023-08-30.md"
@@ -106,3 +109,14 @@ class FakeEncoder:
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder()
+
+
+@pytest.fixture(scope="session")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    """A searcher over the bundled page with the fake encoder (no model): read-only, shared."""
+    folder = tmp_path_factory.mktemp("fake-corpus")
+    shutil.copy(SEED, folder / SEED.name)
+    documents, _ = load_documents([folder])
+    encoder = FakeEncoder()
+    index = build_index(folder / "idx", documents, encoder, lambda _: None, progress=False)
+    return Searcher(index, lambda: encoder)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from hypothesis import strategies as st
 from bot.render import match_spans, render_json, render_text
 from retrieval.documents import load_documents, parse_text
 from retrieval.errors import QabotError
-from retrieval.index import build_index
 from retrieval.search import Searcher
-from tests.conftest import SEED, FakeEncoder
 
 # Text that looks like the corpus: CJK, ASCII, markup, headings, blank lines, odd whitespace.
 pieces = st.sampled_from(
@@ -63,16 +60,6 @@ def test_many_short_lines_stay_linear_and_bounded(monkeypatch: pytest.MonkeyPatc
     assert calls <= 3 * n
     assert max(len(p.text) for p in paragraphs) <= documents.MAX_JOINED_CHARS + 40
     assert "".join(p.text for p in paragraphs).count("名单") == n
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
-    folder = tmp_path_factory.mktemp("fuzz-corpus")
-    shutil.copy(SEED, folder / SEED.name)
-    documents, _ = load_documents([folder])
-    encoder = FakeEncoder()
-    index = build_index(folder / "idx", documents, encoder, lambda _: None, progress=False)
-    return Searcher(index, lambda: encoder)
 
 
 questions = st.one_of(

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
 
 from retrieval import confidence
-from retrieval.documents import load_documents
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.index import build_index
 from retrieval.search import LEXICAL_WEIGHT, METHODS, Searcher
-from tests.conftest import SEED, FakeEncoder
+from tests.conftest import FakeEncoder
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
-
-
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
-    folder = tmp_path_factory.mktemp("corpus")
-    shutil.copy(SEED, folder / SEED.name)
-    documents, _ = load_documents([folder])
-    encoder = FakeEncoder()
-    index = build_index(
-        tmp_path_factory.mktemp("idx") / "idx", documents, encoder, lambda _: None, False
-    )
-    return Searcher(index, lambda: encoder)
 
 
 def test_each_method_ranks_the_matching_paragraph_high(searcher: Searcher) -> None:
