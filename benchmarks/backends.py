@@ -37,11 +37,11 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 from scale import QUERY_NOISE, SyntheticEncoder, vocabulary, write_corpus  # noqa: E402
 
 from retrieval.config import BUNDLED_CORPUS, DEFAULT_MODEL, Settings, load_settings  # noqa: E402
-from retrieval.documents import corpus_fingerprint, find_corpus_files, load_documents  # noqa: E402
-from retrieval.index import LoadedIndex, build_index, load_index  # noqa: E402
-from retrieval.milvus import MilvusBackend  # noqa: E402
-from retrieval.search import Searcher  # noqa: E402
-from retrieval.vectors import FaissStore  # noqa: E402
+from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents  # noqa: E402
+from retrieval.search.searcher import Searcher  # noqa: E402
+from retrieval.store.faiss_store import FaissStore  # noqa: E402
+from retrieval.store.index import LoadedIndex, build_index, load_index  # noqa: E402
+from retrieval.store.milvus import MilvusBackend  # noqa: E402
 
 CONFIGS = (("faiss", "flat"), ("faiss", "hnsw"), ("milvus", "flat"), ("milvus", "ivf"))
 DEPTH = 100
@@ -195,8 +195,8 @@ def compare(
 
 def seed_inputs(models: Path) -> tuple[CachedEncoder, list[str], np.ndarray]:
     """Embed the bundled page and the gold questions once with the real default model."""
-    from retrieval.documents import iter_paragraphs
-    from retrieval.encoders import load_encoder
+    from retrieval.embed.encoders import load_encoder
+    from retrieval.ingest import iter_paragraphs
 
     model = load_encoder(DEFAULT_MODEL, "sentence-transformers", models, lambda _: None)
     documents, _ = load_documents([BUNDLED_CORPUS])

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.questions import SAMPLE as QUESTIONS  # noqa: E402
-from tests.telegram_server import BotAPIServer, qabot_bot  # noqa: E402
+from tests.support.telegram_server import BotAPIServer, qabot_bot  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "bot_load.json"
 

@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retrieval.beir import Query, load_dataset  # noqa: E402
 from retrieval.config import load_settings  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
-from retrieval.evaluate import Target, open_beir, open_gold  # noqa: E402
-from retrieval.search import Retrieval, Searcher  # noqa: E402
+from retrieval.eval.beir import Query, load_dataset  # noqa: E402
+from retrieval.eval.evaluate import Target, open_beir, open_gold  # noqa: E402
+from retrieval.search.searcher import Retrieval, Searcher  # noqa: E402
 
 GOLD_WEIGHT = 20.0
 MAX_FLAGGED = 0.05

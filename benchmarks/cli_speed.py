@@ -32,7 +32,7 @@ def run_ask(question: str, env: dict[str, str]) -> float:
     """Run `qabot ask` once as a user would; return its wall time in seconds."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", question],
+        [sys.executable, "-m", "bot.cli.main", "ask", question],
         cwd=REPO,
         env=env,
         check=True,
@@ -44,7 +44,7 @@ def run_ask(question: str, env: dict[str, str]) -> float:
 def peak_rss_mb(question: str, env: dict[str, str]) -> float:
     """Return the peak RSS of one `qabot ask`, measured by GNU time in its own process tree."""
     out = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "bot.cli", "ask", question],
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "bot.cli.main", "ask", question],
         cwd=REPO,
         env=env,
         check=True,
@@ -61,10 +61,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from retrieval.config import Settings, load_settings
-    from retrieval.documents import load_documents
-    from retrieval.encoders import default_model_folder
+    from retrieval.embed.encoders import default_model_folder
     from retrieval.engine import Engine
-    from retrieval.index import build_index
+    from retrieval.ingest import load_documents
+    from retrieval.store.index import build_index
 
     settings = load_settings()
     default_model_folder(settings.models_dir)  # the model is made ready before timing

@@ -106,7 +106,7 @@ class Sample:
 def qabot_command() -> list[str]:
     """Return the `qabot` console script of this Python, as a user runs it."""
     script = Path(sys.executable).with_name("qabot")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "bot.cli.main"]
 
 
 def make_home(root: Path, model_folder: Path) -> Path:
@@ -281,7 +281,7 @@ def profile_step(corpus: Path, home: Path, round_no: int, out: Path) -> dict[str
     """Add one more document and run that `qabot index` under cProfile."""
     add_document(corpus, round_no)
     env = qabot_env(home)
-    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "bot.cli"]
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "bot.cli.main"]
     started = time.perf_counter()
     done = subprocess.run(
         [*command, "index", "--corpus", str(corpus)], cwd=REPO, env=env, capture_output=True
@@ -364,7 +364,7 @@ def main() -> int:
     if args.runs < 1 or args.rounds < 1:
         parser.error("--runs and --rounds must be at least 1")
 
-    from retrieval.encoders import default_model_folder
+    from retrieval.embed.encoders import default_model_folder
 
     model_folder = default_model_folder(load_settings().models_dir, say)  # ready before timing
     load_start = os.getloadavg()

@@ -103,9 +103,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def probe(index_dir: Path, queries: int, clusters: int) -> dict[str, object]:
     """Load the index in this (fresh) process and time the three rankings; return figures."""
-    from retrieval.index import load_index
-    from retrieval.search import Searcher
-    from retrieval.vectors import FaissStore
+    from retrieval.search.searcher import Searcher
+    from retrieval.store.faiss_store import FaissStore
+    from retrieval.store.index import load_index
 
     started = time.perf_counter()
     index = load_index(index_dir)
@@ -177,7 +177,7 @@ def cold_start(corpus: Path, home: Path, runs: int) -> float:
     for i in range(runs):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bot.cli", "ask", f"停水通知 {i}", "--corpus", str(corpus)],
+            [sys.executable, "-m", "bot.cli.main", "ask", f"停水通知 {i}", "--corpus", str(corpus)],
             cwd=REPO,
             env=env,
             check=True,
@@ -188,8 +188,8 @@ def cold_start(corpus: Path, home: Path, runs: int) -> float:
 
 
 def measure(n: int, queries: int, work: Path, cold_runs: int) -> dict[str, object]:
-    from retrieval.documents import corpus_fingerprint, find_corpus_files, load_documents
-    from retrieval.index import build_index
+    from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents
+    from retrieval.store.index import build_index
 
     corpus = work / f"corpus-{n}"
     write_corpus(corpus, n, vocabulary())
@@ -233,7 +233,7 @@ def measure(n: int, queries: int, work: Path, cold_runs: int) -> dict[str, objec
 def question_encoding_ms() -> dict[str, float]:
     """Time encoding one question with the real model, on each engine (constant in corpus size)."""
     from retrieval.config import load_settings
-    from retrieval.encoders import load_encoder
+    from retrieval.embed.encoders import load_encoder
 
     settings = load_settings()
     out = {}

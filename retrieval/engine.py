@@ -8,14 +8,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from retrieval.config import DEFAULT_MODEL, Settings
-from retrieval.documents import corpus_fingerprint, find_corpus_files, load_documents
-from retrieval.encoders import Encoder, LazyEncoder, load_encoder
+from retrieval.embed.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
-from retrieval.index import LoadedIndex, build_index, load_index, staleness
-from retrieval.search import Searcher
+from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents
+from retrieval.search.searcher import Searcher
+from retrieval.store.index import LoadedIndex, build_index, load_index, staleness
 
 if TYPE_CHECKING:
-    from retrieval.milvus import MilvusBackend
+    from retrieval.store.milvus import MilvusBackend
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Engine:
             return None
         if self._milvus is None:
             # Imported here: pymilvus is an optional extra that FAISS users never install.
-            from retrieval.milvus import MilvusBackend
+            from retrieval.store.milvus import MilvusBackend
 
             self._milvus = MilvusBackend.connect(
                 self.settings.vector_uri, self.settings.milvus_token, self.say

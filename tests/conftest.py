@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from retrieval.config import BUNDLED_CORPUS, ENV_CHOICES, Settings
-from retrieval.documents import load_documents
 from retrieval.engine import Engine
-from retrieval.index import build_index
-from retrieval.search import Searcher
+from retrieval.ingest import load_documents
+from retrieval.search.searcher import Searcher
+from retrieval.store.index import build_index
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = BUNDLED_CORPUS / "shanxi-taiyuan-news-2023-08-30.md"
@@ -27,9 +27,9 @@ DATA = Path(__file__).resolve().parent / "data"
 def run_qabot(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bot.cli ARGS` as a real process and return the completed process."""
+    """Run `python -m bot.cli.main ARGS` as a real process and return the completed process."""
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -70,7 +70,7 @@ def qabot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def default_model(qabot_home: Path) -> Path:
     """The default model's sentence-transformers folder in the session home (built once)."""
-    from retrieval.encoders import default_model_folder
+    from retrieval.embed.encoders import default_model_folder
 
     return default_model_folder(qabot_home / "models", say=lambda _: None)
 

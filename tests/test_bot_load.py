@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from bot.settings import BUNDLED_EXAMPLES
+from bot.telegram.settings import BUNDLED_EXAMPLES
 from retrieval.engine import Engine
-from tests.telegram_server import DROPPED, BotAPIServer
+from tests.support.telegram_server import DROPPED, BotAPIServer
 from tests.test_telegram_bot import RunningBot
 
 pytestmark = pytest.mark.slow

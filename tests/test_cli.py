@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from retrieval.engine import Engine
 from tests.conftest import SEED, run_qabot
 

@@ -1,4 +1,4 @@
-"""Tests for retrieval.documents: the seed page parsed the way a careful reader would."""
+"""Tests for retrieval.ingest.documents: the seed page parsed the way a careful reader would."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.documents import (
+from retrieval.errors import CorpusError
+from retrieval.ingest import (
     SECTION_SEP,
     corpus_hash,
     find_corpus_files,
     load_documents,
     parse_text,
-    read_text,
 )
-from retrieval.errors import CorpusError
+from retrieval.ingest.text import read_text
 from tests.conftest import SEED
 
 DOC = "shanxi-taiyuan-news-2023-08-30"

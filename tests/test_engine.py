@@ -14,7 +14,7 @@ import pytest
 
 from retrieval.config import DEFAULT_MODEL, Settings
 from retrieval.engine import FEW_PARAGRAPHS, Engine
-from retrieval.index import MANIFEST, load_index
+from retrieval.store.index import MANIFEST, load_index
 from tests.conftest import REPO, SEED, FakeEncoder
 
 
@@ -120,7 +120,7 @@ def test_two_index_runs_at_once_do_not_corrupt(
     home = tmp_path / "home"
     shutil.copytree(qabot_home / "models", home / "models")
     env = {**os.environ, "QABOT_HOME": str(home), "QABOT_CORPUS": str(corpus)}
-    command = [sys.executable, "-m", "bot.cli", "index", "--rebuild"]
+    command = [sys.executable, "-m", "bot.cli.main", "index", "--rebuild"]
     first = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
     second = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from retrieval.beir import DatasetError, Query, corpus_records, load_dataset
+from bot.cli.main import main
 from retrieval.config import BUNDLED_CORPUS
-from retrieval.documents import load_documents
-from retrieval.evaluate import GOLD_SET, MethodResult, gold_rank, run_dict, score
+from retrieval.eval.beir import DatasetError, Query, corpus_records, load_dataset
+from retrieval.eval.evaluate import GOLD_SET, MethodResult, gold_rank, run_dict, score
+from retrieval.ingest import load_documents
 from tests.conftest import DATA
 
 SLICE = DATA / "cmrc-slice"
@@ -126,7 +126,7 @@ def test_gold_corpus_file_matches_the_parser() -> None:
     expected = list(corpus_records(documents))
     lines = (GOLD_SET / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
     # When this fails, the corpus or parser changed: regenerate with
-    #   python -m retrieval.beir corpus > corpus/gold/corpus.jsonl  (and check the qrels)
+    #   python -m retrieval.eval.beir corpus > corpus/gold/corpus.jsonl  (and check the qrels)
     assert [json.loads(line) for line in lines] == expected
 
 

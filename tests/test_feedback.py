@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.feedback import append_vote, vote_record
+from bot.telegram.feedback import append_vote, vote_record
 
 
 def test_a_vote_record_has_question_paragraph_vote_and_time() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flood import Admission, QuestionLimit
+from bot.telegram.flood import Admission, QuestionLimit
 
 
 class Clock:

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.render import match_spans, render_json, render_text
-from retrieval.documents import load_documents, parse_text
 from retrieval.errors import QabotError
-from retrieval.search import Searcher
+from retrieval.ingest import load_documents, parse_text
+from retrieval.search.searcher import Searcher
 
 # Text that looks like the corpus: CJK, ASCII, markup, headings, blank lines, odd whitespace.
 pieces = st.sampled_from(
@@ -44,7 +44,7 @@ def test_parser_handles_very_long_text(text: str, repeat: int) -> None:
 def test_many_short_lines_stay_linear_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Thousands of short unpunctuated lines (a list, a table): each block is looked at a
     # bounded number of times (no quadratic scans), and they do not become one huge paragraph.
-    import retrieval.documents as documents
+    import retrieval.ingest.cutter as documents
 
     calls = 0
     real = documents._is_deck_line

@@ -1,4 +1,4 @@
-"""Tests for retrieval.index: build -> save -> load round trips, staleness, damage, reuse."""
+"""Tests for retrieval.store.index: build -> save -> load round trips, staleness, damage, reuse."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.documents import corpus_hash, load_documents
 from retrieval.errors import IndexStateError
-from retrieval.index import (
+from retrieval.ingest import corpus_hash, load_documents
+from retrieval.search.searcher import Searcher
+from retrieval.store.index import (
     FORMAT_VERSION,
     MANIFEST,
     Manifest,
@@ -18,7 +19,6 @@ from retrieval.index import (
     load_index,
     staleness,
 )
-from retrieval.search import Searcher
 from tests.conftest import FakeEncoder
 
 
@@ -122,7 +122,7 @@ def test_interrupted_build_leaves_the_old_index(
     def crash(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("retrieval.index._fsync_tree", crash)
+    monkeypatch.setattr("retrieval.store.index._fsync_tree", crash)
     (corpus / "extra.md").write_text("新增的一段。\n", encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         build_index(tmp_path / "idx", load_documents([corpus])[0], FakeEncoder(), quiet, False)

@@ -1,4 +1,4 @@
-"""Tests for retrieval.lexical and retrieval.normalize: words, bigrams, BM25 round trips."""
+"""Tests for retrieval.search.lexical and retrieval.normalize: words, bigrams, BM25 round trips."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from retrieval.errors import IndexStateError
-from retrieval.lexical import (
+from retrieval.normalize import normalize
+from retrieval.search.lexical import (
     BIGRAM_MARK,
     SETTINGS_FILE,
     LexicalIndex,
@@ -18,7 +19,6 @@ from retrieval.lexical import (
     query_terms,
     tokenize,
 )
-from retrieval.normalize import normalize
 
 TEXTS = [
     "兹因配合供水管线阀门更换工程,定于2023年8月31日20时在青年路实施停水。",

@@ -1,4 +1,4 @@
-"""Tests for retrieval.milvus against Milvus Lite: same answers as FAISS, rebuilds, errors."""
+"""Tests for retrieval.store.milvus against Milvus Lite: same answers as FAISS, rebuilds, errors."""
 
 from __future__ import annotations
 
@@ -16,13 +16,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from retrieval.config import Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import CorpusError, UsageError
-from retrieval.index import FORMAT_VERSION, LoadedIndex
-from retrieval.milvus import MAX_TOPK, MilvusBackend, MilvusError, MilvusParagraphs, MilvusStore
-from retrieval.search import Searcher
+from retrieval.search.searcher import Searcher
+from retrieval.store.index import FORMAT_VERSION, LoadedIndex
+from retrieval.store.milvus import (
+    MAX_TOPK,
+    MilvusBackend,
+    MilvusError,
+    MilvusParagraphs,
+    MilvusStore,
+)
 from tests.conftest import SEED, FakeEncoder, run_qabot
 
 
@@ -193,7 +199,7 @@ def test_cli_eval_with_backend_milvus(milvus_engine: Engine, seed_uri: str) -> N
 
 @pytest.mark.slow
 def test_bot_answers_from_milvus(milvus_engine: Engine, seed_uri: str, tmp_path: Path) -> None:
-    from tests.telegram_server import BotAPIServer, qabot_bot
+    from tests.support.telegram_server import BotAPIServer, qabot_bot
 
     milvus_engine.close()
     env = {"QABOT_BACKEND": "milvus", "QABOT_MILVUS_URI": seed_uri}

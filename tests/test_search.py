@@ -1,4 +1,4 @@
-"""Tests for retrieval.search: the halves, z-score fusion, paging and the confidence flag."""
+"""Tests for retrieval.search.searcher: the halves, z-score fusion, paging, the confidence."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import confidence
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.search import LEXICAL_WEIGHT, METHODS, Searcher
+from retrieval.search import confidence
+from retrieval.search.searcher import LEXICAL_WEIGHT, METHODS, Searcher
 from tests.conftest import FakeEncoder
 
 DOC = "shanxi-taiyuan-news-2023-08-30"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.serve import RedactToken
+from bot.telegram.serve import RedactToken
 from retrieval.engine import Engine
-from tests.telegram_server import TOKEN, BotAPIServer, parse_html
-from tests.telegram_server import qabot_bot as run_qabot_bot
+from tests.support.telegram_server import TOKEN, BotAPIServer, parse_html
+from tests.support.telegram_server import qabot_bot as run_qabot_bot
 
 pytestmark = pytest.mark.slow
 

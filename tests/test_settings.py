@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import BUNDLED_EXAMPLES, DEFAULT_RATE_LIMIT, load_bot_settings
+from bot.telegram.settings import BUNDLED_EXAMPLES, DEFAULT_RATE_LIMIT, load_bot_settings
 from retrieval.config import Settings
 from retrieval.errors import QabotError, UsageError
 

@@ -1,4 +1,4 @@
-"""Tests for retrieval.store: rows read from .npy files on demand, paragraphs by row."""
+"""Tests for retrieval.store.paragraphs: rows read from .npy files on demand, paragraphs by row."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.store import StoredRows
+from retrieval.store.paragraphs import StoredRows
 
 
 @pytest.fixture

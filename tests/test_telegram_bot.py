@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from bot.settings import BUNDLED_EXAMPLES, BotSettings
-from bot.telegram_app import build_application, run
+from bot.telegram.app import build_application, run
+from bot.telegram.settings import BUNDLED_EXAMPLES, BotSettings
 from retrieval.config import Settings
 from retrieval.engine import Engine
-from tests.telegram_server import BOT_USERNAME, BotAPIServer, Call, parse_html
+from tests.support.telegram_server import BOT_USERNAME, BotAPIServer, Call, parse_html
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram_buttons import (
+from bot.telegram.buttons import (
     CALLBACK_LIMIT,
     Press,
     answer_keyboard,
@@ -19,8 +19,8 @@ from bot.telegram_buttons import (
     vote_data,
     without_more,
 )
-from retrieval.documents import Paragraph
-from retrieval.search import Answer, Passage
+from retrieval.ingest import Paragraph
+from retrieval.search.searcher import Answer, Passage
 
 LONG_DOC = "a-very-long-document-name-that-would-not-fit-in-callback-data-at-all"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.telegram_format import (
+from bot.telegram.format import (
     HEADER_CHARS,
     MESSAGE_LIMIT,
     NO_MATCH,
@@ -23,9 +23,9 @@ from bot.telegram_format import (
     strip_addressing,
     telegram_size,
 )
-from retrieval.documents import Paragraph
-from retrieval.search import Answer, Passage
-from tests.telegram_server import parse_html
+from retrieval.ingest import Paragraph
+from retrieval.search.searcher import Answer, Passage
+from tests.support.telegram_server import parse_html
 
 WATER = Paragraph(
     "news",

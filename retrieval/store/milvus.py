@@ -20,11 +20,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from retrieval.documents import Paragraph
 from retrieval.errors import CorpusError, IndexStateError, QabotError, UsageError
-from retrieval.index import FORMAT_VERSION, Manifest
-from retrieval.store import RowSequence, paragraph_from_record
-from retrieval.vectors import (
+from retrieval.ingest import Paragraph
+from retrieval.store.faiss_store import (
     HNSW_EF_CONSTRUCTION,
     HNSW_EF_SEARCH,
     HNSW_M,
@@ -32,6 +30,8 @@ from retrieval.vectors import (
     IVF_POINTS_PER_LIST,
     choose_index_type,
 )
+from retrieval.store.index import FORMAT_VERSION, Manifest
+from retrieval.store.paragraphs import RowSequence, paragraph_from_record
 
 logger = logging.getLogger(__name__)
 

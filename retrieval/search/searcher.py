@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import threadpoolctl
 
-from retrieval.confidence import THRESHOLD, Signals, is_latin, probability
-from retrieval.documents import Paragraph
-from retrieval.encoders import Encoder
+from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, UsageError
-from retrieval.index import EMBEDDINGS, LoadedIndex
-from retrieval.store import Rows
+from retrieval.ingest import Paragraph
+from retrieval.search.confidence import THRESHOLD, Signals, is_latin, probability
+from retrieval.store.index import EMBEDDINGS, LoadedIndex
+from retrieval.store.paragraphs import Rows
 
 logger = logging.getLogger(__name__)
 

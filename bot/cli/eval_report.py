@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retrieval.errors import QabotError
-from retrieval.evaluate import (
+from retrieval.eval.evaluate import (
     MEASURES,
     Evaluation,
     Target,

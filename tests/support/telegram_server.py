@@ -684,12 +684,12 @@ REPO = Path(__file__).resolve().parents[1]
 def qabot_bot(
     *args: str, log: Path, env: Mapping[str, str] | None = None, token: str | None = TOKEN
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `python -m bot.cli bot ARGS` as a real process; stop it with Ctrl-C (SIGINT) after.
+    """Run `python -m bot.cli.main bot ARGS` as a real process; stop it with Ctrl-C (SIGINT) after.
 
     Its output goes to `log`. `env` adds to (or overrides) this process's environment; the
     token is set from `token`, or left out when it is None.
     """
-    from bot.settings import ENV_TOKEN
+    from bot.telegram.settings import ENV_TOKEN
 
     environment = {k: v for k, v in os.environ.items() if k != ENV_TOKEN}
     environment.update(env or {})
@@ -697,7 +697,7 @@ def qabot_bot(
         environment[ENV_TOKEN] = token
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "bot", *args],
+            [sys.executable, "-m", "bot.cli.main", "bot", *args],
             cwd=REPO,
             env=environment,
             stdout=out,

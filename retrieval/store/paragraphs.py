@@ -12,7 +12,7 @@ from typing import overload
 
 import numpy as np
 
-from retrieval.documents import Paragraph
+from retrieval.ingest import Paragraph
 
 PARAGRAPHS = "paragraphs.jsonl"
 OFFSETS = "paragraphs.offsets.npy"
@@ -21,16 +21,22 @@ CACHE_ROWS = 4096
 
 
 def paragraph_record(p: Paragraph) -> dict[str, object]:
-    return {
+    """Return a paragraph as a JSON-ready record (``page`` only where there is one)."""
+    record: dict[str, object] = {
         "doc": p.doc,
         "number": p.number,
         "section": p.section,
         "text": p.text,
         "meta": [list(m) for m in p.meta],
     }
+    if p.page is not None:
+        record["page"] = p.page
+    return record
 
 
 def paragraph_from_record(record: dict[str, object]) -> Paragraph:
+    """Return the paragraph a `paragraph_record` describes."""
+    page = record.get("page")
     meta = tuple((str(k), str(v)) for k, v in record.get("meta", []))  # type: ignore[attr-defined]
     return Paragraph(
         str(record["doc"]),
@@ -38,6 +44,7 @@ def paragraph_from_record(record: dict[str, object]) -> Paragraph:
         str(record["section"]),
         str(record["text"]),
         meta,
+        int(page) if isinstance(page, int) else None,
     )
 
 

@@ -20,8 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-from retrieval import charsmaps
 from retrieval.config import DEFAULT_MODEL
+from retrieval.embed import charsmaps
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from bot.render import byline, citation, highlight_terms, mark_text, match_spans
-from retrieval.documents import Paragraph
-from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage
+from retrieval.ingest import Paragraph
+from retrieval.search.searcher import MAX_QUESTION_CHARS, Answer, Passage
 
 logger = logging.getLogger(__name__)
 

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval import __version__
-from retrieval.documents import Document, Paragraph, corpus_hash, iter_paragraphs
-from retrieval.encoders import Encoder, LazyEncoder
+from retrieval.embed.encoders import Encoder, LazyEncoder
 from retrieval.errors import IndexStateError, UsageError
-from retrieval.lexical import LexicalIndex
-from retrieval.store import ParagraphStore, Rows, StoredRows, write_paragraphs
-from retrieval.vectors import FaissStore, VectorStore, choose_index_type
+from retrieval.ingest import Document, Paragraph, corpus_hash, iter_paragraphs
+from retrieval.search.lexical import LexicalIndex
+from retrieval.store.faiss_store import FaissStore, VectorStore, choose_index_type
+from retrieval.store.paragraphs import ParagraphStore, Rows, StoredRows, write_paragraphs
 
-if TYPE_CHECKING:  # pymilvus is optional: retrieval.milvus is imported only when it is used
-    from retrieval.milvus import MilvusBackend, MilvusStore
+if TYPE_CHECKING:  # pymilvus is optional: retrieval.store.milvus is imported only when it is used
+    from retrieval.store.milvus import MilvusBackend, MilvusStore
 
 logger = logging.getLogger(__name__)
 

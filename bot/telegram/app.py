@@ -13,8 +13,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, Defaults
 
-from bot.settings import BotSettings
-from bot.telegram_bot import QABot
+from bot.telegram.handlers import QABot
+from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 

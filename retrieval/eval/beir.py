@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.documents import Document, Paragraph
 from retrieval.errors import QabotError
+from retrieval.ingest import Document, Paragraph
 
 CORPUS = "corpus.jsonl"
 QUERIES = "queries.jsonl"
@@ -193,10 +193,10 @@ def corpus_records(documents: Iterable[Document]) -> Iterator[dict[str, str]]:
 
 
 def main() -> None:
-    """Print corpus.jsonl for a corpus folder: python -m retrieval.beir corpus/ > FILE."""
+    """Print corpus.jsonl for a corpus folder: python -m retrieval.eval.beir corpus/ > FILE."""
     import sys
 
-    from retrieval.documents import load_documents
+    from retrieval.ingest import load_documents
 
     documents, _ = load_documents([Path(p) for p in sys.argv[1:]] or [Path("corpus")])
     for record in corpus_records(documents):

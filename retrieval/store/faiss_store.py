@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from retrieval.errors import UsageError
-from retrieval.store import Rows
+from retrieval.store.paragraphs import Rows
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,324 @@
+"""Cut a document's text into cited paragraphs, reading print layout like a careful reader.
+
+Every format reader hands over Markdown-flavoured text (``#`` headings, blank lines between
+blocks, a form feed between pages); this module turns it into numbered paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from retrieval.ingest.paragraphs import SECTION_SEP, Paragraph
+
+PAGE_BREAK = "\f"
+
+_ATX = re.compile(r"^#{1,6}(?:\s|$)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_HEADING_ORNAMENT = re.compile(r"^[◆◇●■□▲△★☆▶►•·\s]+")
+_CJK_NAME = r"[\u4e00-\u9fff·]{2,5}"
+_BYLINE = re.compile(
+    rf"^(?:(?:本报)?记者|通讯员|实习生)\s*{_CJK_NAME}(?:[\s、,，]+{_CJK_NAME})*$"
+    rf"|^[(（]\s*{_CJK_NAME}(?:[\s、,，]+{_CJK_NAME})*\s*[)）]$"
+)
+_TRAILING_BYLINE = re.compile(
+    rf"(?<=[。！？!?”」])\s*[(（]({_CJK_NAME}(?:[\s、,，]+{_CJK_NAME})*)[)）]$"
+)
+_MARK = re.compile(r"^[(（]\s*(?:上接|下转|接上|转下|紧接)[^()（）]{0,12}[)）]")
+_NEWS_MARK = re.compile(r"^(本报讯|本报综合消息|新华社[^\s，,]{0,12}电)\s*")
+_DATE = re.compile(
+    r"^(?:\d{4}|[〇○零一二三四五六七八九]{4})年[\d〇○零一二三四五六七八九十]{1,3}月"
+    r"[\d〇○零一二三四五六七八九十]{1,3}日$"
+)
+_SENTENCE_END = set("。！？!?…;；.")
+_CLOSERS = "”’」』）)】》\"'"
+_CLAUSE_PUNCT = re.compile(r"[。！？!?；;，,：:、]")
+_SHORT = 30
+# Past this, short lines joined into one paragraph (a list, a table) start a new paragraph.
+MAX_JOINED_CHARS = 1500
+_WORDY = re.compile(r"\w")
+
+
+@dataclass
+class _Article:
+    title: str
+    meta: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Draft:
+    path: tuple[str, ...]
+    article: _Article | None
+    lines: list[str]
+    meta: list[tuple[str, str]] = field(default_factory=list)
+    page: int | None = None
+    size: int = 0
+    tail: str = ""  # the text since the last line break: all that joining decisions look at
+
+    def __post_init__(self) -> None:
+        self.size = sum(len(line) for line in self.lines)
+        self.tail = "".join(self.lines).rsplit("\n", 1)[-1]
+
+    def append(self, piece: str) -> None:
+        self.lines.append(piece)
+        self.size += len(piece)
+        self.tail = piece.rsplit("\n", 1)[-1] if "\n" in piece else self.tail + piece
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+@dataclass(frozen=True)
+class _Block:
+    lines: list[str]
+    page: int | None
+
+    @property
+    def joined(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _blocks(text: str, first_page: int | None) -> list[_Block]:
+    """Split text into blocks at blank lines; a block keeps its (hard-broken) lines and page."""
+    blocks: list[_Block] = []
+    pages = text.split(PAGE_BREAK)
+    for offset, page_text in enumerate(pages):
+        page = None if first_page is None else first_page + offset
+        current: list[str] = []
+        for raw in page_text.splitlines():
+            line = raw.strip()
+            if _ATX.match(line):
+                # A heading line stands alone even without blank lines around it (as in Markdown).
+                if current:
+                    blocks.append(_Block(current, page))
+                blocks.append(_Block([line], page))
+                current = []
+            elif line:
+                current.append(line)
+            elif current:
+                blocks.append(_Block(current, page))
+                current = []
+        if current:
+            blocks.append(_Block(current, page))
+    return blocks
+
+
+def ends_sentence(text: str) -> bool:
+    """Tell whether text ends a sentence (so the next block does not continue it)."""
+    stripped = text.rstrip().rstrip(_CLOSERS)
+    return bool(stripped) and stripped[-1] in _SENTENCE_END
+
+
+def _is_list_like(line: str) -> bool:
+    return len(line) <= 40 and not re.search(r"[，,。]", line)
+
+
+def _join_separator(previous: str, following: str) -> str:
+    """Return what goes between a paragraph ending in line `previous` and its continuation."""
+    last_line = previous
+    if previous.rstrip()[-1:] in (":", "："):
+        return "\n"
+    # A line broken mid-sentence in Latin script: the words need a space between them.
+    if previous[-1:].isascii() and previous[-1:].isalnum() and following[:1].islower():
+        return " "
+    if _is_list_like(last_line):
+        return "\n"
+    # A line broken mid-word by print layout: CJK text joins directly.
+    return " " if previous[-1:].isascii() and following[:1].isascii() else ""
+
+
+def _is_fragment(text: str) -> bool:
+    """Tell whether a block is a short line that only makes sense beside its neighbour."""
+    return len(text) <= _SHORT and not ends_sentence(text) and not re.search(r"[。！？!?]", text)
+
+
+def _is_deck_line(block: list[str]) -> bool:
+    return len(block) == 1 and len(block[0]) <= _SHORT and not _CLAUSE_PUNCT.search(block[0])
+
+
+def _is_signature(block: list[str]) -> bool:
+    if not _DATE.match(block[-1]) or len(block) > 3:
+        return False
+    return all(len(line) <= _SHORT and not _CLAUSE_PUNCT.search(line) for line in block[:-1])
+
+
+def _heading(block: list[str]) -> tuple[int, str] | None:
+    if len(block) != 1:
+        return None
+    match = _HEADING.match(block[0])
+    if not match:
+        return None
+    title = _HEADING_ORNAMENT.sub("", match.group(2)).strip()
+    return (len(match.group(1)), title) if title else None
+
+
+def parse_text(
+    text: str, doc: str, title: str | None = None, paged: bool = False
+) -> list[Paragraph]:
+    """Parse one document's text into numbered paragraphs with section paths.
+
+    Headings become sections (never answers); lines broken by print layout are re-joined;
+    bylines, continuation marks and signatures become metadata of their article; short
+    fragments (a street list, "特此通告", a note) stay with the paragraph they belong to.
+    With `paged`, form feeds separate pages 1, 2, ... and each paragraph keeps its first page.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _Cutter(doc, title or doc).cut(_blocks(text, 1 if paged else None))
+
+
+class _Cutter:
+    """The state of one pass over a document's blocks: open article, sections, drafts."""
+
+    def __init__(self, doc: str, doc_title: str) -> None:
+        self.doc = doc
+        self.doc_title = doc_title
+        self.stack: list[tuple[int, str]] = []
+        self.article: _Article | None = None
+        self.closed = True  # no article is open before the first heading
+        self.deck: list[str] = []
+        self.drafts: list[_Draft] = []
+        self.articles: list[_Article] = []
+        self.section_start = -1  # index in drafts where the current section began
+
+    def cut(self, blocks: list[_Block]) -> list[Paragraph]:
+        leads_to_heading = _deck_runs([b.lines for b in blocks])
+        for block, leads in zip(blocks, leads_to_heading, strict=True):
+            heading = _heading(block.lines)
+            if heading:
+                self._open_section(*heading)
+            elif _WORDY.search(block.joined) and not self._take_metadata(block, leads):
+                self._add_text(block)
+        _number_duplicate_sections(self.drafts, self.articles)
+        return [self._paragraph(number, d) for number, d in enumerate(self.drafts, start=1)]
+
+    def _path(self) -> tuple[str, ...]:
+        if self.closed or not self.stack:
+            return (self.doc_title,)
+        return tuple(t for _, t in self.stack)
+
+    def _open_section(self, level: int, heading_title: str) -> None:
+        if self.closed or not self.stack:
+            self.stack = []
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        if not self.stack:
+            self.article = _Article(heading_title, [("deck", d) for d in self.deck])
+            self.articles.append(self.article)
+            self.deck = []
+            self.closed = False
+        self.stack.append((level, heading_title))
+        self.section_start = len(self.drafts)
+
+    def _open_meta(self) -> list[tuple[str, str]] | None:
+        """Return the metadata list of the open article, if one is open."""
+        return self.article.meta if self.article is not None and not self.closed else None
+
+    def _take_metadata(self, block: _Block, leads_to_heading: bool) -> bool:
+        """Keep a block that is a mark, byline, signature or deck line as metadata."""
+        joined = block.joined
+        article_meta = self._open_meta()
+        last_meta = self.drafts[-1].meta if self.drafts else None
+        if _MARK.match(joined) and _MARK.sub("", joined).strip() == "":
+            if article_meta is not None:
+                article_meta.append(("mark", joined))
+        elif _BYLINE.match(joined):
+            target = article_meta if article_meta is not None else last_meta
+            if target is not None:
+                target.append(("byline", joined.strip("()（）").strip()))
+            self.closed = self.closed or article_meta is not None
+        elif _is_signature(block.lines):
+            target = (
+                article_meta
+                if article_meta is not None
+                else (last_meta if last_meta is not None else [])
+            )
+            if len(block.lines) > 1:
+                target.append(("signed", " ".join(block.lines[:-1])))
+            target.append(("date", block.lines[-1]))
+            self.closed = True
+        elif _is_deck_line(block.lines) and leads_to_heading:
+            self.deck.append(joined)
+        else:
+            return False
+        return True
+
+    def _add_text(self, block: _Block) -> None:
+        joined, para_meta, trailing = _strip_marks(block.joined)
+        drafts = self.drafts
+        previous = drafts[-1] if len(drafts) > self.section_start and drafts else None
+        if not _WORDY.search(joined):  # only a mark or byline was there
+            if previous is not None:
+                previous.meta.extend(para_meta)
+            return
+        path = self._path()
+        open_ended = previous is not None and not ends_sentence(previous.tail)
+        if previous is not None and previous.size > MAX_JOINED_CHARS:
+            open_ended = False  # a run of list lines this long is several paragraphs, not one
+        if previous is not None and previous.path == path and open_ended:
+            previous.append(_join_separator(previous.tail, joined) + joined)
+            previous.meta.extend(para_meta)
+        elif (
+            previous is not None
+            and _is_fragment(joined)
+            and not para_meta
+            and previous.size <= MAX_JOINED_CHARS
+        ):
+            previous.append("\n" + joined)
+        else:
+            owner = self.article if not self.closed else None
+            drafts.append(_Draft(path, owner, [joined], para_meta, block.page))
+        if trailing and not self.closed:
+            if self.article is not None:
+                self.article.meta.append(("byline", trailing))
+            self.closed = True
+
+    def _paragraph(self, number: int, draft: _Draft) -> Paragraph:
+        meta = list(draft.article.meta) if draft.article else []
+        meta += [m for m in draft.meta if m not in meta]
+        section = SECTION_SEP.join(draft.path)
+        return Paragraph(self.doc, number, section, draft.text, tuple(meta), draft.page)
+
+
+def _strip_marks(joined: str) -> tuple[str, list[tuple[str, str]], str | None]:
+    """Split a continuation mark, a news mark and a trailing byline off a block's text."""
+    meta: list[tuple[str, str]] = []
+    mark = _MARK.match(joined)
+    if mark:
+        meta.append(("mark", mark.group(0)))
+        joined = joined[mark.end() :].lstrip()
+    news = _NEWS_MARK.match(joined)
+    if news:
+        meta.append(("mark", news.group(1)))
+        joined = joined[news.end() :]
+    trailing = _TRAILING_BYLINE.search(joined)
+    if trailing:
+        meta.append(("byline", trailing.group(1)))
+        joined = joined[: trailing.start()].rstrip()
+    return joined, meta, trailing.group(1) if trailing else None
+
+
+def _deck_runs(blocks: Sequence[list[str]]) -> list[bool]:
+    """For each block, tell whether the blocks after it are title-like lines up to a heading."""
+    leads = [False] * len(blocks)
+    for i in range(len(blocks) - 2, -1, -1):
+        following = blocks[i + 1]
+        leads[i] = _heading(following) is not None or (_is_deck_line(following) and leads[i + 1])
+    return leads
+
+
+def _number_duplicate_sections(drafts: list[_Draft], articles: list[_Article]) -> None:
+    """Give articles that share a title distinct section names: "停水通知 (1)", "(2)"."""
+    counts: dict[str, int] = {}
+    for art in articles:
+        counts[art.title] = counts.get(art.title, 0) + 1
+    seen: dict[str, int] = {}
+    renamed: dict[int, str] = {}
+    for art in articles:
+        if counts[art.title] > 1:
+            seen[art.title] = seen.get(art.title, 0) + 1
+            renamed[id(art)] = f"{art.title} ({seen[art.title]})"
+    for draft in drafts:
+        if draft.article is not None and id(draft.article) in renamed:
+            draft.path = (renamed[id(draft.article)], *draft.path[1:])

@@ -1,0 +1,138 @@
+"""Find a corpus's files, name its documents, and read them into paragraphs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from retrieval.errors import CorpusError, Remedy
+from retrieval.ingest.cutter import parse_text
+from retrieval.ingest.paragraphs import PARSER_VERSION, Document
+from retrieval.ingest.readers import reader_for, supported_suffixes
+
+logger = logging.getLogger(__name__)
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def scan_corpus(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Split the files of the given files and folders into readable and unsupported ones.
+
+    Raises:
+        CorpusError: a path does not exist, a file named directly has no reader, or no
+            document is found at all.
+    """
+    files: list[Path] = []
+    unsupported: list[Path] = []
+    given = list(paths)
+    for path in given:
+        if path.is_dir():
+            for found in _folder_files(path):
+                (files if reader_for(found) else unsupported).append(found)
+        elif path.is_file():
+            if reader_for(path) is None:
+                raise CorpusError(
+                    f"cannot read {path}: unsupported format (qabot reads "
+                    f"{', '.join(supported_suffixes())})"
+                )
+            files.append(path)
+        else:
+            raise CorpusError(f"corpus path {path} does not exist", remedy=Remedy.CORPUS_PATH)
+    if not files:
+        where = ", ".join(str(p) for p in given) or "(none)"
+        raise CorpusError(
+            f"no corpus files ({', '.join(supported_suffixes())}) found in {where}",
+            remedy=Remedy.CORPUS_PATH,
+        )
+    return files, unsupported
+
+
+def find_corpus_files(paths: Iterable[Path]) -> list[Path]:
+    """List the readable files of the given files and folders, in a stable order."""
+    return scan_corpus(paths)[0]
+
+
+def _doc_ids(files: Sequence[Path]) -> list[str]:
+    """Name each document by its file stem, adding parent folders only where stems clash."""
+    stems = [f.stem for f in files]
+    ids = []
+    for f in files:
+        name = f.stem
+        if stems.count(name) > 1:
+            name = f"{f.parent.name}/{f.stem}"
+        ids.append(name)
+    return ids
+
+
+def read_document(path: Path, doc: str) -> Document | None:
+    """Read and cut one file; None when it holds no text.
+
+    Raises:
+        CorpusError: the file cannot be read.
+    """
+    reader = reader_for(path)
+    if reader is None:  # scan_corpus lets only readable files through
+        raise CorpusError(f"cannot read {path}: unsupported format")
+    source = reader(path)
+    paragraphs = parse_text(source.text, doc, source.title, paged=source.paged)
+    if not paragraphs:
+        return None
+    digest = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
+    return Document(doc, path, source.title or doc, tuple(paragraphs), digest)
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
+    """Parse every document of the corpus.
+
+    A file named directly that cannot be read is an error; a file found inside a folder that
+    cannot be read, or whose format is not supported, is skipped with a warning, so the other
+    documents are still indexed.
+
+    Returns:
+        The documents, and one warning line per skipped or empty file.
+    """
+    given = list(paths)
+    explicit = {p.resolve() for p in given if p.is_file()}
+    files, unsupported = scan_corpus(given)
+    warnings = [f"skipped {p.name}: unsupported format" for p in unsupported]
+    documents: list[Document] = []
+    for path, doc in zip(files, _doc_ids(files), strict=True):
+        try:
+            document = read_document(path, doc)
+        except CorpusError as exc:
+            if path.resolve() in explicit:
+                raise
+            warnings.append(f"skipped: {exc}")
+            continue
+        if document is None:
+            warnings.append(f"skipped: {path} has no text")
+            continue
+        documents.append(document)
+    if not documents:
+        raise CorpusError("no readable text in the corpus: " + "; ".join(warnings))
+    return documents, warnings
+
+
+def corpus_fingerprint(files: Sequence[Path]) -> str:
+    """Return a hash of the corpus files' bytes and the parser version, without parsing them.
+
+    This is what decides whether an index is stale; it reads the files but does not parse
+    them, so checking a large corpus costs milliseconds. Unreadable files count too, so that
+    fixing one makes the index stale.
+    """
+    h = hashlib.sha256(f"parser-{PARSER_VERSION}".encode())
+    for path, doc in zip(files, _doc_ids(files), strict=True):
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            digest = f"unreadable:{exc.errno}"
+        h.update(f"\0{doc}\0{digest}".encode())
+    return h.hexdigest()

@@ -1,0 +1,65 @@
+"""The format readers: one module per file format, chosen by the file's suffix.
+
+A reader turns a file into a `Source`: Markdown-flavoured text (``#`` headings, blank lines
+between blocks, a form feed between pages) that `retrieval.ingest.cutter` cuts into
+paragraphs. Adding a format is one module that calls `register`, plus its name in
+`FORMAT_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# The modules that register readers, imported the first time a reader is looked up.
+FORMAT_MODULES = ("retrieval.ingest.text",)
+# A file this large is almost certainly not prose meant for paragraph retrieval.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document as its reader understood it, ready to be cut into paragraphs."""
+
+    text: str
+    title: str | None = None
+    paged: bool = False  # form feeds in `text` separate pages 1, 2, ...
+
+
+Reader = Callable[[Path], Source]
+
+_READERS: dict[str, Reader] = {}
+_loaded = False
+
+
+def register(*suffixes: str) -> Callable[[Reader], Reader]:
+    """Register a reader for file suffixes such as ``.pdf`` (lower case, with the dot)."""
+
+    def add(reader: Reader) -> Reader:
+        for suffix in suffixes:
+            _READERS[suffix.lower()] = reader
+        return reader
+
+    return add
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        for module in FORMAT_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+
+
+def reader_for(path: Path) -> Reader | None:
+    """Return the reader for a file, or None when its format is not supported."""
+    _load()
+    return _READERS.get(path.suffix.lower())
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    """Return the suffixes some reader handles, sorted."""
+    _load()
+    return tuple(sorted(_READERS))
