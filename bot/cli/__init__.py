@@ -1,1 +1,1 @@
-"""X."""
+"""The terminal front end: `qabot ask`, `chat`, `index`, `show`, `eval` and their output."""

@@ -1,1 +1,1 @@
-"""X."""
+"""The Telegram front end: `qabot bot` over python-telegram-bot."""

@@ -1,1 +1,1 @@
-"""X."""
+"""Search: rank paragraphs for a question (lexical, dense, fusion, re-ranking) and judge confidence."""

@@ -1,1 +1,1 @@
-"""X."""
+"""Store: keep vectors and paragraphs (FAISS or Milvus) in an index directory, build and load it."""

@@ -1,1 +1,1 @@
-"""X."""
+"""Helpers shared by the tests and the benchmarks (a local Bot API server, running qabot)."""
