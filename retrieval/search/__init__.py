@@ -1,1 +1,1 @@
-"""Search: rank paragraphs for a question (lexical, dense, fusion, re-ranking) and judge confidence."""
+"""Search: rank paragraphs for a question (lexical, dense, fusion, re-ranking), confidence."""
