@@ -1,0 +1,42 @@
+"""How each front end words the engine's errors' remedies.
+
+The CLI names commands and flags; the bot says what a chat user can do and never asks them
+to run a shell command.
+"""
+
+from __future__ import annotations
+
+from retrieval.errors import QabotError, Remedy
+
+CLI_REMEDIES: dict[Remedy, str] = {
+    Remedy.BUILD_INDEX: "run: qabot index",
+    Remedy.REBUILD_INDEX: "run: qabot index --rebuild",
+    Remedy.CORPUS_PATH: "give --corpus PATH",
+    Remedy.MODEL_PATH: "give a local model folder with --model PATH (or QABOT_MODEL)",
+    Remedy.REINSTALL: "reinstall it (pip install --force-reinstall {package})",
+    Remedy.INSTALL: "run: pip install '{package}'",
+    Remedy.OTHER_ENGINE: "use --engine {engine}",
+    Remedy.OTHER_INDEX_TYPE: "use --index-type {types}, or a Milvus server",
+    Remedy.MILVUS_URI: "check --milvus-uri or QABOT_MILVUS_URI",
+    Remedy.MILVUS_TOKEN: "check QABOT_MILVUS_TOKEN",
+    Remedy.ASK_QUESTION: 'type a question, e.g. qabot ask "青年路什么时候停水"',
+    Remedy.UPDATE_GOLD: "update the gold set to the corpus (python -m retrieval.eval.beir)",
+}
+
+# What a Telegram user can do; remedies only the operator can apply are not mentioned.
+BOT_REMEDIES: dict[Remedy, str] = {
+    Remedy.BUILD_INDEX: "请管理员发送 /reindex 建立索引。",
+    Remedy.REBUILD_INDEX: "请管理员发送 /reindex 重建索引。",
+    Remedy.ASK_QUESTION: "请输入一个问题，例如：青年路什么时候停水？",
+}
+
+
+def cli_message(exc: QabotError) -> str:
+    """Return the one line the terminal shows for an engine error."""
+    hint = CLI_REMEDIES.get(exc.remedy) if exc.remedy else None
+    return f"{exc.message}; {hint.format(**exc.data)}" if hint else exc.message
+
+
+def bot_remedy(exc: QabotError) -> str:
+    """Return what a chat user can do about an engine error ('' when nothing)."""
+    return BOT_REMEDIES.get(exc.remedy, "") if exc.remedy else ""
