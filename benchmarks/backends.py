@@ -38,7 +38,7 @@ from scale import QUERY_NOISE, SyntheticEncoder, vocabulary, write_corpus  # noq
 
 from retrieval.config import BUNDLED_CORPUS, DEFAULT_MODEL, Settings, load_settings  # noqa: E402
 from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents  # noqa: E402
-from retrieval.search.searcher import Searcher  # noqa: E402
+from retrieval.search import Searcher  # noqa: E402
 from retrieval.store.faiss_store import FaissStore  # noqa: E402
 from retrieval.store.index import LoadedIndex, build_index, load_index  # noqa: E402
 from retrieval.store.milvus import MilvusBackend  # noqa: E402

@@ -28,7 +28,7 @@ from retrieval.config import load_settings  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.eval.beir import Query, load_dataset  # noqa: E402
 from retrieval.eval.evaluate import Target, open_beir, open_gold  # noqa: E402
-from retrieval.search.searcher import Retrieval, Searcher  # noqa: E402
+from retrieval.search import Searcher, ranking_method  # noqa: E402
 
 GOLD_WEIGHT = 20.0
 MAX_FLAGGED = 0.05
@@ -53,7 +53,7 @@ def features(
                 lexical={r: s for r, s in retrieval.lexical.items() if r not in gone},
                 dense_top=[(r, s) for r, s in retrieval.dense_top if r not in gone],
             )
-        ranking = Retrieval.ranking(retrieval, "hybrid")
+        ranking = ranking_method("hybrid")(retrieval)
         out.append(dataclasses.astuple(searcher.signals(retrieval, ranking)))
     return np.array(out, dtype=np.float64)
 

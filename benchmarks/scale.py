@@ -103,7 +103,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def probe(index_dir: Path, queries: int, clusters: int) -> dict[str, object]:
     """Load the index in this (fresh) process and time the three rankings; return figures."""
-    from retrieval.search.searcher import Searcher
+    from retrieval.search import Searcher
     from retrieval.store.faiss_store import FaissStore
     from retrieval.store.index import load_index
 

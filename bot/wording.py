@@ -7,6 +7,7 @@ to run a shell command.
 from __future__ import annotations
 
 from retrieval.errors import QabotError, Remedy
+from retrieval.search.refs import BadParagraphRef
 
 CLI_REMEDIES: dict[Remedy, str] = {
     Remedy.BUILD_INDEX: "run: qabot index",
@@ -33,6 +34,8 @@ BOT_REMEDIES: dict[Remedy, str] = {
 
 def cli_message(exc: QabotError) -> str:
     """Return the one line the terminal shows for an engine error."""
+    if isinstance(exc, BadParagraphRef):
+        return paragraph_ref_english(exc)
     hint = CLI_REMEDIES.get(exc.remedy) if exc.remedy else None
     return f"{exc.message}; {hint.format(**exc.data)}" if hint else exc.message
 
@@ -40,3 +43,23 @@ def cli_message(exc: QabotError) -> str:
 def bot_remedy(exc: QabotError) -> str:
     """Return what a chat user can do about an engine error ('' when nothing)."""
     return BOT_REMEDIES.get(exc.remedy, "") if exc.remedy else ""
+
+
+def paragraph_ref_english(problem: BadParagraphRef) -> str:
+    """Say in English why words name no paragraph, with the CLI's `DOC N` syntax."""
+    docs = ", ".join(problem.documents)
+    if problem.reason == "which_doc":
+        return (
+            f"the corpus has {len(problem.documents)} documents; say which one: DOC N "
+            f"(one of: {docs})"
+        )
+    if problem.reason == "no_doc":
+        return f"there is no document {problem.doc!r}; the documents are: {docs}"
+    if problem.reason == "not_number":
+        return f"{problem.given!r} is not a paragraph number; give a whole number"
+    if problem.reason == "out_of_range":
+        return (
+            f"there is no paragraph {problem.given} in {problem.doc}; "
+            f"paragraphs run from 1 to {problem.last}"
+        )
+    return "give a paragraph number N, or DOC N"

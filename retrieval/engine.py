@@ -11,7 +11,7 @@ from retrieval.config import DEFAULT_MODEL, Settings
 from retrieval.embed.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents
-from retrieval.search.searcher import Searcher
+from retrieval.search import Searcher
 from retrieval.store.index import LoadedIndex, build_index, load_index, staleness
 
 if TYPE_CHECKING:

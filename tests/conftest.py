@@ -16,7 +16,7 @@ import pytest
 from retrieval.config import BUNDLED_CORPUS, ENV_CHOICES, Settings
 from retrieval.engine import Engine
 from retrieval.ingest import load_documents
-from retrieval.search.searcher import Searcher
+from retrieval.search import Searcher
 from retrieval.store.index import build_index
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.render import match_spans, render_json, render_text
 from retrieval.errors import QabotError
 from retrieval.ingest import load_documents, parse_text
-from retrieval.search.searcher import Searcher
+from retrieval.search import Searcher
 
 # Text that looks like the corpus: CJK, ASCII, markup, headings, blank lines, odd whitespace.
 pieces = st.sampled_from(

@@ -10,7 +10,7 @@ import pytest
 
 from retrieval.errors import IndexStateError
 from retrieval.ingest import corpus_hash, load_documents
-from retrieval.search.searcher import Searcher
+from retrieval.search import Searcher
 from retrieval.store.index import (
     FORMAT_VERSION,
     MANIFEST,

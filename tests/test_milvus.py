@@ -20,7 +20,7 @@ from bot.cli.main import main
 from retrieval.config import Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import CorpusError, UsageError
-from retrieval.search.searcher import Searcher
+from retrieval.search import Searcher
 from retrieval.store.index import FORMAT_VERSION, LoadedIndex
 from retrieval.store.milvus import (
     MAX_TOPK,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.wording import cli_message
 from retrieval.engine import Engine
-from retrieval.errors import QabotError
-from retrieval.search import confidence
-from retrieval.search.searcher import LEXICAL_WEIGHT, METHODS, Searcher
+from retrieval.errors import QabotError, Remedy
+from retrieval.search import LEXICAL_WEIGHT, METHODS, Searcher, confidence, ranking_method
 from tests.conftest import FakeEncoder
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
@@ -32,7 +32,7 @@ def test_unknown_method_is_a_one_line_error(searcher: Searcher) -> None:
 
 def test_hybrid_score_is_dense_z_plus_weighted_lexical_z(searcher: Searcher) -> None:
     retrieval = searcher.retrieve("迎泽大街停水")
-    for row, fused in retrieval.ranking("hybrid")[:5]:
+    for row, fused in ranking_method("hybrid")(retrieval)[:5]:
         expected = retrieval.dense_z(row) + LEXICAL_WEIGHT * retrieval.lexical_z(row)
         assert fused == pytest.approx(expected)
     # Every lexical candidate has an exact cosine, even one the dense half did not rank.
@@ -43,8 +43,8 @@ def test_without_lexical_match_hybrid_follows_dense(searcher: Searcher) -> None:
     question = "When is the water cut off?"
     retrieval = searcher.retrieve(question)
     assert retrieval.lexical == {}
-    hybrid = [r for r, _ in retrieval.ranking("hybrid")]
-    assert hybrid == [r for r, _ in retrieval.ranking("dense")]
+    hybrid = [r for r, _ in ranking_method("hybrid")(retrieval)]
+    assert hybrid == [r for r, _ in ranking_method("dense")(retrieval)]
 
 
 def test_paging_follows_the_ranking(searcher: Searcher) -> None:
@@ -107,8 +107,11 @@ def test_index_directory_without_embeddings_is_a_clear_error(
 ) -> None:
     elsewhere = dataclasses.replace(searcher.index, directory=tmp_path, _embeddings=None)
     broken = Searcher(elsewhere, lambda: FakeEncoder())
-    with pytest.raises(QabotError, match="qabot index --rebuild"):
+    with pytest.raises(QabotError) as caught:
         broken.search("停水")
+    # The engine names the remedy; the CLI words it as a command.
+    assert caught.value.remedy is Remedy.REBUILD_INDEX
+    assert cli_message(caught.value).endswith("; run: qabot index --rebuild")
 
 
 def test_searching_uses_one_blas_thread(searcher: Searcher) -> None:

@@ -20,7 +20,7 @@ from bot.telegram.buttons import (
     without_more,
 )
 from retrieval.ingest import Paragraph
-from retrieval.search.searcher import Answer, Passage
+from retrieval.search import Answer, Passage
 
 LONG_DOC = "a-very-long-document-name-that-would-not-fit-in-callback-data-at-all"
 

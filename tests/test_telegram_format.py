@@ -24,7 +24,7 @@ from bot.telegram.format import (
     telegram_size,
 )
 from retrieval.ingest import Paragraph
-from retrieval.search.searcher import Answer, Passage
+from retrieval.search import Answer, Passage
 from tests.support.telegram_server import parse_html
 
 WATER = Paragraph(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from retrieval.search.searcher import Answer
+from retrieval.search import Answer
 
 logger = logging.getLogger(__name__)
 

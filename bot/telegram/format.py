@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from bot.render import byline, citation, highlight_terms, mark_text, match_spans
 from retrieval.ingest import Paragraph
-from retrieval.search.searcher import MAX_QUESTION_CHARS, Answer, Passage
+from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage
 
 logger = logging.getLogger(__name__)
 

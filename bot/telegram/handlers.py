@@ -81,7 +81,7 @@ from bot.telegram.format import (
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
-from retrieval.search.searcher import Answer, BadParagraphRef, Searcher
+from retrieval.search import Answer, BadParagraphRef, Searcher
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +105,13 @@ def paragraph_ref_problem(problem: BadParagraphRef) -> str:
     """Say in one line, in Chinese, why the words after /p name no paragraph."""
     last, docs = problem.last, "、".join(problem.documents)
     example = f"例如：/p {min(12, last)}"
-    if problem.kind == "which_doc":
+    if problem.reason == "which_doc":
         return f"资料有 {len(problem.documents)} 份文档，请写明是哪一份：/p 文档 N（{docs}）"
-    if problem.kind == "no_doc":
+    if problem.reason == "no_doc":
         return f"没有文档「{problem.doc}」。文档有：{docs}"
-    if problem.kind == "not_number":
+    if problem.reason == "not_number":
         return f"「{problem.given}」不是段落编号；段落编号为 1–{last}，{example}"
-    if problem.kind == "out_of_range":
+    if problem.reason == "out_of_range":
         return f"没有第 {problem.given} 段；段落编号为 1–{last}。"
     return f"用法：/p N，段落编号为 1–{last}，{example}"
 
@@ -362,7 +362,7 @@ class QABot:
                 # Searches already under way keep the searcher they started with.
                 searcher = await self._in_thread(self.engine.reload)
             except QabotError as exc:
-                await message.reply_text(escape(REINDEX_FAILED.format(error=exc)))
+                await message.reply_text(escape(REINDEX_FAILED.format(error=exc.message)))
                 return
         manifest = searcher.index.manifest
         await message.reply_text(

@@ -8,6 +8,7 @@ import logging
 import sys
 from typing import TextIO
 
+from bot.options import settings_from_args
 from bot.telegram.settings import BotSettings, load_bot_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
@@ -51,8 +52,6 @@ def _describe(settings: BotSettings, username: str, engine: Engine) -> str:
 
 def cmd_bot(args: argparse.Namespace, out: TextIO) -> int:
     """Run the Telegram bot until it is stopped (the token comes from TELEGRAM_BOT_TOKEN)."""
-    from bot.cli.main import settings_from_args  # bot.cli.main imports this module: import when run
-
     engine_settings = settings_from_args(args)
     settings = load_bot_settings(
         engine_settings,

@@ -20,7 +20,7 @@ from retrieval.engine import Engine
 from retrieval.errors import IndexStateError, QabotError
 from retrieval.eval.beir import Dataset, DatasetError, Query, corpus_documents, load_dataset
 from retrieval.ingest import corpus_hash
-from retrieval.search.searcher import CANDIDATES, METHODS, Searcher
+from retrieval.search import CANDIDATES, METHODS, Searcher, ranking_method
 from retrieval.store.index import EMBEDDINGS, HASHES, build_index, load_index, staleness
 
 logger = logging.getLogger(__name__)
@@ -262,8 +262,7 @@ def run(
     from tqdm import tqdm
 
     for method in methods:
-        if method not in METHODS:
-            raise QabotError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        ranking_method(method)  # an unknown name fails here, before any work
     searcher = target.searcher
     queries = target.dataset.queries
     needs_dense = any(m != "bm25" for m in methods)
@@ -279,7 +278,7 @@ def run(
         started = time.perf_counter()
         for q in tqdm(queries, desc=method, disable=not progress, file=sys.stderr):
             if method == "hybrid":
-                rows, confidence[q.id] = searcher.ranked(q.text, "hybrid", depth)
+                rows, confidence[q.id] = searcher.rank_with_confidence(q.text, "hybrid", depth)
             else:
                 rows = searcher.rank(q.text, method, depth)
             rankings[q.id] = [(target.row_id(r), s) for r, s in rows[:depth]]

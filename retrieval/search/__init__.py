@@ -1,1 +1,24 @@
 """Search: rank paragraphs for a question (lexical, dense, fusion, re-ranking), confidence."""
+
+from __future__ import annotations
+
+from retrieval.search.candidates import Ranking, Retrieval
+from retrieval.search.fusion import LEXICAL_WEIGHT, METHODS, ranking_method
+from retrieval.search.question import MAX_QUESTION_CHARS, check_question
+from retrieval.search.refs import BadParagraphRef
+from retrieval.search.searcher import CANDIDATES, Answer, Passage, Searcher
+
+__all__ = [
+    "CANDIDATES",
+    "LEXICAL_WEIGHT",
+    "MAX_QUESTION_CHARS",
+    "METHODS",
+    "Answer",
+    "BadParagraphRef",
+    "Passage",
+    "Ranking",
+    "Retrieval",
+    "Searcher",
+    "check_question",
+    "ranking_method",
+]

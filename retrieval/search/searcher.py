@@ -1,8 +1,7 @@
-"""Rank paragraphs for a question: dense (FAISS), lexical (BM25) and the fused hybrid."""
+"""Answer a question from a loaded index: retrieve candidates, rank them, judge confidence."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -10,22 +9,18 @@ import numpy as np
 import threadpoolctl
 
 from retrieval.embed.encoders import Encoder
-from retrieval.errors import QabotError, UsageError
+from retrieval.errors import QabotError, Remedy
 from retrieval.ingest import Paragraph
+from retrieval.search.candidates import Ranking, Retrieval, best_first
 from retrieval.search.confidence import THRESHOLD, Signals, is_latin, probability
+from retrieval.search.fusion import ranking_method
+from retrieval.search.question import check_question
+from retrieval.search.refs import BadParagraphRef
 from retrieval.store.index import EMBEDDINGS, LoadedIndex
 from retrieval.store.paragraphs import Rows
 
-logger = logging.getLogger(__name__)
-
-METHODS = ("hybrid", "dense", "bm25")
-MAX_QUESTION_CHARS = 2000
 # How deep each half is read before fusing; beyond this a paragraph is not a candidate.
 CANDIDATES = 100
-# Weight of the lexical z-score against the dense one in the fused score. Chosen on
-# cmrc2018-dev (best nDCG@10 for 0.3-0.7) and the dev half of corpus/gold (best at 0.5):
-# reciprocal-rank fusion lost to BM25 alone on both (0.990 vs 0.992 nDCG@10 on cmrc2018-dev).
-LEXICAL_WEIGHT = 0.5
 # The dense z-score of a question needs the mean and spread of its cosines to the corpus:
 # exact up to this many paragraphs, from an even sample of them beyond.
 BACKGROUND_ROWS = 4096
@@ -55,58 +50,6 @@ class Answer:
     confidence: float | None = None
 
 
-@dataclass(frozen=True)
-class Retrieval:
-    """What both halves found for one question, with the statistics fusion needs."""
-
-    query: str
-    dense: dict[int, float]  # row -> cosine, for every candidate of either half
-    lexical: dict[int, float]  # row -> BM25 score (> 0), the lexical half's candidates
-    dense_top: list[tuple[int, float]]  # the dense half's own candidates, best first
-    dense_mean: float
-    dense_std: float
-    lexical_mean: float
-    lexical_std: float
-
-    def dense_z(self, row: int) -> float:
-        cosine = self.dense.get(row, self.dense_mean)
-        return (cosine - self.dense_mean) / self.dense_std if self.dense_std > 0 else 0.0
-
-    def lexical_z(self, row: int) -> float:
-        if self.lexical_std <= 0:
-            return 0.0
-        return (self.lexical.get(row, 0.0) - self.lexical_mean) / self.lexical_std
-
-    def ranking(self, method: str = "hybrid") -> list[tuple[int, float]]:
-        """Return (row, score) best first: cosine, BM25, or the fused z-score."""
-        if method == "dense":
-            return self.dense_top
-        if method == "bm25":
-            return _sorted(self.lexical)
-        rows = {row for row, _ in self.dense_top} | set(self.lexical)
-        return _sorted({r: self.dense_z(r) + LEXICAL_WEIGHT * self.lexical_z(r) for r in rows})
-
-
-def check_question(query: str) -> str:
-    """Return the question stripped, or raise a one-line error for an unusable one."""
-    text = query.strip()
-    if not text:
-        raise QabotError(
-            'the question is empty; type a question, e.g. qabot ask "青年路什么时候停水"'
-        )
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QabotError(
-            f"the question is {len(text)} characters long; ask in at most "
-            f"{MAX_QUESTION_CHARS} characters"
-        )
-    return text
-
-
-def _check_method(method: str) -> None:
-    if method not in METHODS:
-        raise QabotError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-
-
 class Searcher:
     """Answer questions from a loaded index, encoding questions with a (lazily made) encoder."""
 
@@ -132,7 +75,7 @@ class Searcher:
         try:
             embeddings = self.index.embeddings()  # opened once, by the index
         except (OSError, ValueError) as exc:
-            raise QabotError(f"cannot read {path} ({exc}); run: qabot index --rebuild") from exc
+            raise QabotError(f"cannot read {path} ({exc})", remedy=Remedy.REBUILD_INDEX) from exc
         if self._background is None:
             n = len(embeddings)
             rows = np.unique(np.linspace(0, n - 1, min(n, BACKGROUND_ROWS)).astype(np.int64))
@@ -143,7 +86,7 @@ class Searcher:
         vector = self.encoder.encode_queries([query])
         scores, rows = self.index.vectors.search(vector, depth)
         top = [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-        return _sorted(dict(top)), vector[0]
+        return best_first(dict(top)), vector[0]
 
     def _lexical(self, query: str, depth: int) -> tuple[dict[int, float], np.ndarray]:
         scores = self.index.lexical.scores(query)
@@ -180,51 +123,47 @@ class Searcher:
             float(all_lexical.std()) if len(all_lexical) else 0.0,
         )
 
-    def rank(
-        self, query: str, method: str = "hybrid", depth: int = CANDIDATES
-    ) -> list[tuple[int, float]]:
+    def rank(self, query: str, method: str = "hybrid", depth: int = CANDIDATES) -> Ranking:
         """Return (row, score) for the question, best first, by the given method.
 
         The single-half methods run only their half, so their speed can be measured alone.
         """
-        _check_method(method)
+        rank = ranking_method(method)
         if method == "dense":
             return self._dense(query, depth)[0]
         if method == "bm25":
-            return _sorted(self._lexical(query, depth)[0])
-        return self.retrieve(query, depth).ranking("hybrid")
+            return best_first(self._lexical(query, depth)[0])
+        return rank(self.retrieve(query, depth))
 
-    def signals(self, retrieval: Retrieval, ranking: list[tuple[int, float]]) -> Signals:
+    def signals(self, retrieval: Retrieval, ranking: Ranking) -> Signals:
         """Return the confidence model's view of a question's retrieval."""
         cosine = max(retrieval.dense.values(), default=0.0)
-        dense_z = (
-            (cosine - retrieval.dense_mean) / retrieval.dense_std
-            if retrieval.dense_std > 0
-            else 0.0
-        )
+        dense_z = retrieval.cosine_z(cosine)
         coverage = 0.0
         if ranking:
             top = self.index.paragraphs[ranking[0][0]]
             coverage = self.index.lexical.coverage(retrieval.query, top.index_text)
         return Signals(cosine, dense_z, coverage, 1.0 if is_latin(retrieval.query) else 0.0)
 
-    def ranked(
+    def rank_with_confidence(
         self, query: str, method: str = "hybrid", depth: int = CANDIDATES
-    ) -> tuple[list[tuple[int, float]], float]:
+    ) -> tuple[Ranking, float]:
         """Return the ranking by the method, and the probability that the corpus answers it.
 
         The probability is that of the hybrid's first passage, whatever the method shown.
         """
-        _check_method(method)
+        rank = ranking_method(method)
         retrieval = self.retrieve(query, depth)
-        hybrid = retrieval.ranking("hybrid")
+        hybrid = ranking_method("hybrid")(retrieval)
         confidence = probability(self.signals(retrieval, hybrid)) if hybrid else 0.0
-        return (hybrid if method == "hybrid" else retrieval.ranking(method)), confidence
+        return (hybrid if method == "hybrid" else rank(retrieval)), confidence
 
     def search(self, query: str, k: int = 3, offset: int = 0, method: str = "hybrid") -> Answer:
         """Return passages offset+1 .. offset+k of the ranking, and whether they answer it."""
         text = check_question(query)
-        ranking, confidence = self.ranked(text, method, depth=max(CANDIDATES, offset + k))
+        ranking, confidence = self.rank_with_confidence(
+            text, method, depth=max(CANDIDATES, offset + k)
+        )
         chosen = ranking[offset : offset + k]
         passages = tuple(
             Passage(self.index.paragraphs[row], score, offset + i + 1)
@@ -273,44 +212,3 @@ class Searcher:
             raise BadParagraphRef("out_of_range", self.index.documents, doc, str(number), found[1])
         lo, hi = max(0, row - radius), min(len(self.index.paragraphs), row + radius + 1)
         return [p for p in self.index.paragraphs[lo:hi] if p.doc == doc]
-
-
-class BadParagraphRef(UsageError):
-    """Words that name no paragraph, and why; str() is the English wording of the CLI.
-
-    `kind` is "which_doc" (several documents and none named), "missing" (no number),
-    "no_doc", "not_number" or "out_of_range"; `last` is the highest number in `doc`. Each
-    front end words the reason in its own language from these fields.
-    """
-
-    def __init__(
-        self, kind: str, documents: Sequence[str], doc: str = "", given: str = "", last: int = 0
-    ) -> None:
-        self.kind = kind
-        self.documents = tuple(documents)
-        self.doc = doc
-        self.given = given
-        self.last = last
-        super().__init__(self._english())
-
-    def _english(self) -> str:
-        docs = ", ".join(self.documents)
-        if self.kind == "which_doc":
-            return (
-                f"the corpus has {len(self.documents)} documents; say which one: DOC N "
-                f"(one of: {docs})"
-            )
-        if self.kind == "no_doc":
-            return f"there is no document {self.doc!r}; the documents are: {docs}"
-        if self.kind == "not_number":
-            return f"{self.given!r} is not a paragraph number; give a whole number"
-        if self.kind == "out_of_range":
-            return (
-                f"there is no paragraph {self.given} in {self.doc}; "
-                f"paragraphs run from 1 to {self.last}"
-            )
-        return "give a paragraph number N, or DOC N"
-
-
-def _sorted(scores: dict[int, float]) -> list[tuple[int, float]]:
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

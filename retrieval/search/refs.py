@@ -1,0 +1,28 @@
+"""Why words fail to name a paragraph (`N` or `DOC N`), as data for the front ends to word."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from retrieval.errors import UsageError
+
+REASONS = ("which_doc", "missing", "no_doc", "not_number", "out_of_range")
+
+
+class BadParagraphRef(UsageError):
+    """Words that name no paragraph, and why.
+
+    `reason` is "which_doc" (several documents and none named), "missing" (no number),
+    "no_doc", "not_number" or "out_of_range"; `last` is the highest number in `doc`. Each
+    front end words the reason in its own language from these fields.
+    """
+
+    def __init__(
+        self, reason: str, documents: Sequence[str], doc: str = "", given: str = "", last: int = 0
+    ) -> None:
+        self.reason = reason
+        self.documents = tuple(documents)
+        self.doc = doc
+        self.given = given
+        self.last = last
+        super().__init__(f"no paragraph named by {given or '(nothing)'!r}: {reason}")
