@@ -61,7 +61,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from retrieval.config import Settings, load_settings
-    from retrieval.embed.encoders import default_model_folder
+    from retrieval.embed import default_model_folder
     from retrieval.engine import Engine
     from retrieval.ingest import load_documents
     from retrieval.store.index import build_index

@@ -238,24 +238,27 @@ def profile_phases(path: Path) -> dict[str, float]:
         )
 
     total = float(stats.total_tt)  # type: ignore[attr-defined]
-    main = cumulative("bot/cli.py", "main")
+    main = cumulative("bot/cli/main.py", "main")
     phases = {
         "corpus fingerprint (hash every file)": cumulative(
-            "retrieval/documents.py", "corpus_fingerprint"
+            "retrieval/ingest/files.py", "corpus_fingerprint"
         ),
-        "load + verify the old index": cumulative("retrieval/index.py", "load_index"),
-        "parse the corpus": cumulative("retrieval/documents.py", "load_documents"),
+        "load + verify the old index": cumulative("retrieval/store/index.py", "load_index"),
+        "parse the corpus": cumulative("retrieval/ingest/files.py", "load_documents"),
         "model load: import sentence-transformers, torch": cumulative(
             "sentence_transformers/__init__.py", "<module>"
         ),
-        "model load: read the model folder": cumulative("retrieval/encoders.py", "load_encoder"),
-        "read reusable vectors (+ checksums)": cumulative(
-            "retrieval/index.py", "_reusable_vectors"
+        "model load: read the model folder": cumulative(
+            "retrieval/embed/encoders.py", "load_encoder"
         ),
-        "paragraph text hashes": cumulative("retrieval/index.py", "_text_hash"),
-        "embed new paragraphs": cumulative("retrieval/encoders.py", "encode_passages"),
-        "FAISS build": cumulative("retrieval/vectors.py", "build"),
-        "BM25 build": cumulative("retrieval/lexical.py", "build"),
+        "read reusable vectors (+ checksums)": cumulative(
+            "retrieval/store/index.py", "_reusable_vectors"
+        ),
+        "paragraph text hashes": cumulative("retrieval/store/index.py", "_text_hash"),
+        "embed new paragraphs": cumulative("retrieval/embed/sbert.py", "encode_passages")
+        + cumulative("retrieval/embed/nano.py", "encode_passages"),
+        "FAISS build": cumulative("retrieval/store/faiss_store.py", "build"),
+        "BM25 build": cumulative("retrieval/search/lexical.py", "build"),
     }
     in_build = [
         "read reusable vectors (+ checksums)",
@@ -268,7 +271,7 @@ def profile_phases(path: Path) -> dict[str, float]:
     phases["model load: read the model folder"] -= phases[
         "model load: import sentence-transformers, torch"
     ]
-    build = cumulative("retrieval/index.py", "build_index")
+    build = cumulative("retrieval/store/index.py", "build_index")
     phases["write, checksum, fsync, swap"] = build - sum(phases[k] for k in in_build)
     phases["interpreter start + imports"] = total - main
     counted = sum(v for k, v in phases.items() if k != "interpreter start + imports")
@@ -364,7 +367,7 @@ def main() -> int:
     if args.runs < 1 or args.rounds < 1:
         parser.error("--runs and --rounds must be at least 1")
 
-    from retrieval.embed.encoders import default_model_folder
+    from retrieval.embed import default_model_folder
 
     model_folder = default_model_folder(load_settings().models_dir, say)  # ready before timing
     load_start = os.getloadavg()

