@@ -9,7 +9,7 @@ from typing import TextIO
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
-from retrieval.search import METHODS
+from retrieval.search import METHODS, ranking_method
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -51,23 +51,25 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from retrieval.eval import evaluate
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise UsageError(
-            f"unknown method {unknown[0] if unknown else ''!r}; choose from {', '.join(METHODS)}"
-        )
+    if not methods:
+        raise UsageError(f"--methods is empty; choose from {', '.join(METHODS)}")
+    for method in methods:
+        ranking_method(method)
     if args.depth < 10 or (args.limit is not None and args.limit < 1):
         raise UsageError("--depth must be at least 10 and --limit at least 1")
     evaluate.require_ir_measures()
     engine = engine_from_args(args)
     progress = sys.stderr.isatty()
     evaluations = []
-    for folder in args.dataset or [None]:
-        if folder is None:
-            target = evaluate.open_gold(engine)
+    sets: list[tuple[str, str | None]] = [("dataset", d) for d in args.dataset or []]
+    sets += [("feedback", f) for f in args.feedback or []]
+    for kind, where in sets or [("gold", None)]:
+        if kind == "feedback":
+            target = evaluate.open_feedback(engine, Path(str(where)))
+        elif kind == "dataset":
+            target = evaluate.open_beir(evaluate.load_dataset(Path(str(where))), engine)
         else:
-            dataset = evaluate.load_dataset(Path(folder))
-            target = evaluate.open_beir(dataset, engine)
+            target = evaluate.open_gold(engine)
         target.dataset = target.dataset.limited(args.limit)
         evaluation = evaluate.run(target, methods, args.depth, progress)
         evaluations.append(evaluation)

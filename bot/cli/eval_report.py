@@ -59,6 +59,7 @@ def _summary(evaluation: Evaluation) -> str:
         if "unanswerable" in rates:
             line += f", {rates['unanswerable_flagged']:.1%} of unanswerable"
         parts.append(line)
+    parts += evaluation.target.notes
     return "\n".join(parts)
 
 

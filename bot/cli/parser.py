@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable "
         "(default: the gold set of the corpus, over the bot's own index)",
     )
+    ev.add_argument(
+        "--feedback",
+        action="append",
+        metavar="FILE",
+        help="the bot's votes file (QABOT_FEEDBACK_FILE) scored as a question set: 👍 paragraphs "
+        "are the answers; repeatable",
+    )
     ev.add_argument("--methods", default="hybrid,dense,bm25", help="comma-separated methods")
     ev.add_argument("--depth", type=int, default=100, help="passages ranked per question")
     ev.add_argument("--limit", type=int, metavar="N", help="only the first N questions")

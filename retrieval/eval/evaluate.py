@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -17,9 +18,11 @@ import numpy as np
 from retrieval.config import BUNDLED_CORPUS, Settings
 from retrieval.embed.encoders import Encoder
 from retrieval.engine import Engine
-from retrieval.errors import IndexStateError, QabotError
+from retrieval.errors import IndexStateError, QabotError, Remedy
 from retrieval.eval.beir import Dataset, DatasetError, Query, corpus_documents, load_dataset
+from retrieval.eval.feedback import read_votes
 from retrieval.ingest import corpus_hash
+from retrieval.progress import Say, say_on_stderr
 from retrieval.search import CANDIDATES, METHODS, Searcher, ranking_method
 from retrieval.store.index import EMBEDDINGS, HASHES, build_index, load_index, staleness
 
@@ -33,10 +36,6 @@ CURVE_DEPTHS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
 NOTHING = "__nothing__"
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 @dataclass
 class Target:
     """A question set ready to run: its searcher, and the dataset id of each index row."""
@@ -46,6 +45,7 @@ class Target:
     row_id: Callable[[int], str]
     build_seconds: dict[str, float | None]
     paragraphs: int
+    notes: list[str] = field(default_factory=list)  # lines the report shows under its summary
 
 
 @dataclass
@@ -83,8 +83,9 @@ def require_ir_measures() -> Any:
         import ir_measures
     except ImportError as exc:
         raise QabotError(
-            "qabot eval needs ir-measures and pytrec-eval-terrier "
-            "(pip install 'qabot[eval]', or pip install ir-measures pytrec-eval-terrier)"
+            "qabot eval needs ir-measures and pytrec-eval-terrier",
+            remedy=Remedy.INSTALL,
+            data={"package": "qabot[eval]"},
         ) from exc
     return ir_measures
 
@@ -141,7 +142,7 @@ def _cache_dir(settings: Settings, dataset: Dataset, digest: str) -> Path:
     return settings.home / "eval" / f"{dataset.name}-{key}"
 
 
-def open_beir(dataset: Dataset, engine: Engine, say: Callable[[str], None] = _say) -> Target:
+def open_beir(dataset: Dataset, engine: Engine, say: Say = say_on_stderr) -> Target:
     """Index a BEIR corpus (title + text) in the eval cache and return its searcher.
 
     The index lives under QABOT_HOME/eval, keyed by the corpus content and the model; it is
@@ -195,6 +196,23 @@ def _read_times(sidecar: Path) -> dict[str, float | None]:
     return times
 
 
+def _has_paragraph(searcher: Searcher, pid: str) -> bool:
+    doc, _, number = pid.rpartition("#")
+    return number.isdigit() and searcher.index.row_of(doc, int(number)) is not None
+
+
+def _served_target(dataset: Dataset, searcher: Searcher) -> Target:
+    """Return a question set over the bot's own index (what qabot serves is what is scored)."""
+    index = searcher.index
+    return Target(
+        dataset,
+        searcher,
+        lambda row: index.paragraphs[row].id,
+        {"dense": None, "bm25": _bm25_seconds(index.paragraphs), "hybrid": None},
+        index.manifest.count,
+    )
+
+
 def open_gold(engine: Engine, directory: Path = GOLD_SET) -> Target:
     """Return the project's gold set over the bot's own index of its corpus.
 
@@ -203,22 +221,52 @@ def open_gold(engine: Engine, directory: Path = GOLD_SET) -> Target:
     """
     dataset = load_dataset(directory, need_corpus=False)
     searcher = engine.searcher
-    index = searcher.index
     for qid, rels in dataset.qrels.items():
         for pid in rels:
-            doc, _, number = pid.rpartition("#")
-            if not number.isdigit() or index.row_of(doc, int(number)) is None:
+            if not _has_paragraph(searcher, pid):
                 raise DatasetError(
                     f"{directory} names paragraph {pid!r} (for {qid}), which the corpus does "
-                    "not have; update the gold set to the corpus (python -m retrieval.eval.beir)"
+                    "not have",
+                    remedy=Remedy.UPDATE_GOLD,
                 )
-    return Target(
-        dataset,
-        searcher,
-        lambda row: index.paragraphs[row].id,
-        {"dense": None, "bm25": _bm25_seconds(index.paragraphs), "hybrid": None},
-        index.manifest.count,
+    return _served_target(dataset, searcher)
+
+
+def open_feedback(engine: Engine, path: Path) -> Target:
+    """Return the bot's votes as a question set over its own index (see eval.feedback).
+
+    Votes on paragraphs the corpus no longer has are left out, and said so in the notes.
+
+    Raises:
+        DatasetError: the votes file cannot be read or has a line that is not a vote.
+    """
+    votes = read_votes(path)
+    searcher = engine.searcher
+    qrels = {
+        qid: {pid: rel for pid, rel in rels.items() if _has_paragraph(searcher, pid)}
+        for qid, rels in votes.dataset.qrels.items()
+    }
+    gone = sum(len(rels) for rels in votes.dataset.qrels.values()) - sum(map(len, qrels.values()))
+    queries = [q for q in votes.dataset.queries if qrels[q.id]]
+    dataset = dataclasses.replace(
+        votes.dataset, queries=queries, qrels={q.id: qrels[q.id] for q in queries}
     )
+    target = _served_target(dataset, searcher)
+    target.notes.append(f"{votes.lines} votes: {len(queries)} questions with a 👍 paragraph")
+    if gone:
+        target.notes.append(f"{gone} 👍 paragraphs are no longer in the corpus: left out")
+    if votes.rejected:
+        still = sum(
+            1
+            for text, bad in votes.rejected.items()
+            if (first := searcher.rank(text)[:1])
+            and searcher.index.paragraphs[first[0][0]].id in bad
+        )
+        target.notes.append(
+            f"{len(votes.rejected)} questions with only 👎 votes: "
+            f"a 👎 paragraph is still first for {still}"
+        )
+    return target
 
 
 def _encode_questions(

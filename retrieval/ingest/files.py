@@ -15,11 +15,19 @@ from retrieval.ingest.readers import reader_for, supported_suffixes
 logger = logging.getLogger(__name__)
 
 
+# A folder holding this file is a question set (BEIR layout, like corpus/gold), not documents.
+QUESTION_SET_MARK = "queries.jsonl"
+
+
 def _folder_files(folder: Path) -> list[Path]:
+    """List a folder's files, leaving out hidden ones and question-set folders."""
+    sets = {p.parent for p in folder.rglob(QUESTION_SET_MARK)}
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not any(s == p.parent or s in p.parents for s in sets)
     )
 
 

@@ -1,0 +1,83 @@
+"""Tests for retrieval.eval.feedback and `qabot eval --feedback`: votes scored as judgements."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from bot.telegram.feedback import vote_record
+from retrieval.eval.beir import DatasetError
+from retrieval.eval.feedback import read_votes
+
+DOC = "shanxi-taiyuan-news-2023-08-30"
+SHOWS = "今年计划免费送戏下乡多少场？"
+
+
+def _votes(path: Path, *votes: tuple[str, str, int]) -> Path:
+    path.write_text("".join(vote_record(q, p, v) + "\n" for q, p, v in votes), encoding="utf-8")
+    return path
+
+
+def test_votes_are_summed_per_question_and_paragraph(tmp_path: Path) -> None:
+    votes = read_votes(
+        _votes(
+            tmp_path / "votes.jsonl",
+            (SHOWS, f"{DOC}#16", 1),
+            (SHOWS, f"{DOC}#16", 1),
+            (SHOWS, f"{DOC}#17", -1),
+            (SHOWS, f"{DOC}#15", 1),
+            (SHOWS, f"{DOC}#15", -1),  # one up, one down: no judgement
+            ("青年路停水", f"{DOC}#49", -1),
+        )
+    )
+    assert votes.lines == 6
+    assert [q.text for q in votes.dataset.queries] == [SHOWS]
+    assert votes.dataset.qrels == {votes.dataset.queries[0].id: {f"{DOC}#16": 1}}
+    assert votes.rejected == {"青年路停水": frozenset({f"{DOC}#49"})}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "not json",
+        json.dumps({"query": "q", "paragraph": "d#1"}),
+        '{"query": "q", "paragraph": "d#1", "vote": 5}',
+    ],
+)
+def test_a_line_that_is_not_a_vote_is_a_one_line_error(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "votes.jsonl"
+    path.write_text(vote_record(SHOWS, f"{DOC}#16", 1) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"votes.jsonl line 2"):
+        read_votes(path)
+
+
+def test_missing_votes_file_exits_1_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "--feedback", str(tmp_path / "none.jsonl")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot read the votes file")
+
+
+@pytest.mark.slow
+def test_eval_scores_votes_like_any_question_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _votes(
+        tmp_path / "votes.jsonl",
+        (SHOWS, f"{DOC}#16", 1),
+        ("迎泽大街什么时候停水？", f"{DOC}#999", 1),  # a paragraph the corpus does not have
+        ("青年路什么时候停水", f"{DOC}#50", -1),
+    )
+    assert main(["eval", "--feedback", str(path), "--methods", "hybrid"]) == 0
+    out = capsys.readouterr().out
+    assert "votes:votes.jsonl: 1 answerable questions" in out
+    assert "3 votes: 1 questions with a 👍 paragraph" in out
+    assert "1 👍 paragraphs are no longer in the corpus: left out" in out
+    assert "1 questions with only 👎 votes: a 👎 paragraph is still first for 1" in out
+    assert main(["eval", "--feedback", str(path), "--methods", "hybrid", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["methods"]["hybrid"]["R@1"] == 1.0
