@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from retrieval.search import Answer
-
-logger = logging.getLogger(__name__)
 
 # Telegram's limit on callback data, in bytes of UTF-8.
 CALLBACK_LIMIT = 64

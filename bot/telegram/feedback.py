@@ -1,14 +1,11 @@
-"""Votes on answers (👍/👎), appended to a JSONL file that evaluation reads as judgements."""
+"""Votes on answers (👍/👎), appended to a JSONL file that `qabot eval --feedback` scores."""
 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 

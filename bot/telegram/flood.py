@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-
-logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
 

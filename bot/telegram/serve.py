@@ -13,8 +13,6 @@ from bot.telegram.settings import BotSettings, load_bot_settings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 
-logger = logging.getLogger(__name__)
-
 WARM_UP = "热身 warm-up"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -12,8 +11,6 @@ from urllib.parse import urlsplit
 
 from retrieval.config import BUNDLED_CORPUS, Settings
 from retrieval.errors import QabotError, UsageError
-
-logger = logging.getLogger(__name__)
 
 ENV_TOKEN = "TELEGRAM_BOT_TOKEN"
 ENV_API_URL = "TELEGRAM_API_URL"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +24,6 @@ from retrieval.ingest import corpus_hash
 from retrieval.progress import Say, say_on_stderr
 from retrieval.search import CANDIDATES, METHODS, Searcher, ranking_method
 from retrieval.store.index import EMBEDDINGS, HASHES, build_index, load_index, staleness
-
-logger = logging.getLogger(__name__)
 
 GOLD_SET = BUNDLED_CORPUS / "gold"
 # Names as ir-measures spells them; RR@10 is cut at 10 (pytrec_eval's recip_rank is not).

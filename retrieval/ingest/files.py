@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -11,9 +10,6 @@ from retrieval.errors import CorpusError, Remedy
 from retrieval.ingest.cutter import parse_text
 from retrieval.ingest.paragraphs import PARSER_VERSION, Document
 from retrieval.ingest.readers import reader_for, supported_suffixes
-
-logger = logging.getLogger(__name__)
-
 
 # A folder holding this file is a question set (BEIR layout, like corpus/gold), not documents.
 QUESTION_SET_MARK = "queries.jsonl"

@@ -16,8 +16,6 @@ import rjieba
 from retrieval.errors import IndexStateError
 from retrieval.normalize import normalize
 
-logger = logging.getLogger(__name__)
-
 # Bump when index_tokens() changes what a text yields: BM25 indexes built before are stale.
 TOKENIZER_VERSION = 2
 SETTINGS_FILE = "qabot-lexical.json"
