@@ -9,8 +9,8 @@ import pytest
 
 from bot.telegram.settings import BUNDLED_EXAMPLES
 from retrieval.engine import Engine
+from tests.support.running_bot import RunningBot
 from tests.support.telegram_server import DROPPED, BotAPIServer
-from tests.test_telegram_bot import RunningBot
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The Telegram bot, unmodified, against a Bot API server on 127.0.0.1 (tests/telegram_server.py).
+"""The Telegram bot, unmodified, against a Bot API server on 127.0.0.1 (tests/support/).
 
 The bot runs in this process (its own thread and event loop, as `qabot bot` runs it) over the
 real default model; test_serve.py runs the `qabot bot` command itself as a process.
@@ -6,23 +6,20 @@ real default model; test_serve.py runs the `qabot bot` command itself as a proce
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.telegram.app import build_application, run
-from bot.telegram.settings import BUNDLED_EXAMPLES, BotSettings
+from bot.telegram.settings import BUNDLED_EXAMPLES
 from retrieval.config import Settings
 from retrieval.engine import Engine
+from tests.support.running_bot import RunningBot
 from tests.support.telegram_server import BOT_USERNAME, BotAPIServer, Call, parse_html
 
 pytestmark = pytest.mark.slow
@@ -45,37 +42,6 @@ STICKER = {
 
 def new_user() -> int:
     return next(_users)
-
-
-class RunningBot:
-    """The bot's Application run as `qabot bot` runs it, in a thread with its own event loop."""
-
-    def __init__(self, server: BotAPIServer, engine: Engine, **settings: Any) -> None:
-        base = BotSettings(token=server.token, api_url=server.api_url, examples=BUNDLED_EXAMPLES)
-        self.settings = replace(base, **settings)
-        self.server, self.engine = server, engine
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._app: Any = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(self._loop)
-        self._app = build_application(self.settings, self.engine)
-        run(self._app, self.settings, handle_signals=False)
-
-    def __enter__(self) -> RunningBot:
-        started = time.monotonic()
-        self._thread.start()
-        # deleteWebhook comes just before polling starts (a getUpdates is logged when it ends).
-        self.server.wait_for(lambda c: c.method == "deleteWebhook" and c.at >= started, timeout=30)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None and self._app is not None
-        self._loop.call_soon_threadsafe(self._app.stop_running)
-        self._thread.join(timeout=30)
-        assert not self._thread.is_alive(), "the bot did not stop"
 
 
 @pytest.fixture(scope="module")
