@@ -30,8 +30,8 @@ def _k(value: str) -> int:
     return k
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of `qabot` and its subcommands."""
+def _common_options() -> argparse.ArgumentParser:
+    """Return the options every command takes: corpus, model, engine, backend, debug."""
     common = _Parser(add_help=False)
     common.add_argument(
         "--corpus",
@@ -59,14 +59,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend milvus (or QABOT_MILVUS_URI; the token: QABOT_MILVUS_TOKEN)",
     )
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of `qabot` and its subcommands."""
+    common = _common_options()
     parser = _Parser(
         prog="qabot",
         description="Answer questions from a document corpus with cited paragraphs.",
     )
     parser.add_argument("--version", action="version", version=f"qabot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_question_commands(sub, common)
+    _add_index_command(sub, common)
+    _add_bot_command(sub, common)
+    _add_eval_command(sub, common)
+    return parser
 
+
+Subparsers = argparse._SubParsersAction  # the type add_subparsers() returns
+
+
+def _add_question_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     ask = sub.add_parser("ask", parents=[common], help="answer one question")
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("-k", type=_k, default=3, help="how many passages (default 3)")
@@ -76,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", parents=[common], help="ask questions interactively")
     chat.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
 
+    show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
+    show.add_argument("where", nargs="+", metavar="[DOC] N", help="paragraph number")
+    show.add_argument("--context", type=int, default=1, help="neighbours on each side (default 1)")
+
+
+def _add_index_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     index = sub.add_parser("index", parents=[common], help="build or refresh the index")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything")
     index.add_argument(
@@ -85,10 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="FAISS index: auto (exact up to 50k paragraphs, HNSW beyond), flat, hnsw, ivf",
     )
 
-    show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
-    show.add_argument("where", nargs="+", metavar="[DOC] N", help="paragraph number")
-    show.add_argument("--context", type=int, default=1, help="neighbours on each side (default 1)")
 
+def _add_bot_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     bot = sub.add_parser("bot", parents=[common], help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
     bot.add_argument("--webhook-url", metavar="URL", help="run as a webhook at this public URL")
     bot.add_argument("--listen", metavar="HOST", help="webhook address to bind (default 0.0.0.0)")
@@ -96,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument("--api-url", metavar="URL", help="a Bot API server (or TELEGRAM_API_URL)")
     bot.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
 
+
+def _add_eval_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     ev = sub.add_parser("eval", parents=[common], help="measure retrieval quality on question sets")
     ev.add_argument(
         "--dataset",
@@ -126,4 +147,3 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="list the questions each method got wrong (N per method, default 20)",
     )
-    return parser
