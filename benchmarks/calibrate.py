@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from retrieval.config import load_settings  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.eval.beir import Query, load_dataset  # noqa: E402
-from retrieval.eval.evaluate import Target, open_beir, open_gold  # noqa: E402
+from retrieval.eval.targets import Target, open_beir, open_gold  # noqa: E402
 from retrieval.search import Searcher, ranking_method  # noqa: E402
 
 GOLD_WEIGHT = 20.0

@@ -11,7 +11,8 @@ import pytest
 from bot.cli.main import main
 from retrieval.config import BUNDLED_CORPUS
 from retrieval.eval.beir import DatasetError, Query, corpus_records, load_dataset
-from retrieval.eval.evaluate import GOLD_SET, MethodResult, gold_rank, run_dict, score
+from retrieval.eval.evaluate import MethodResult, gold_rank, run_dict, score
+from retrieval.eval.targets import GOLD_SET
 from retrieval.ingest import load_documents
 from tests.conftest import DATA
 

@@ -48,7 +48,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
     from bot.cli import eval_report
-    from retrieval.eval import evaluate
+    from retrieval.eval import evaluate, targets
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not methods:
@@ -65,11 +65,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     sets += [("feedback", f) for f in args.feedback or []]
     for kind, where in sets or [("gold", None)]:
         if kind == "feedback":
-            target = evaluate.open_feedback(engine, Path(str(where)))
+            target = targets.open_feedback(engine, Path(str(where)))
         elif kind == "dataset":
-            target = evaluate.open_beir(evaluate.load_dataset(Path(str(where))), engine)
+            target = targets.open_beir(targets.load_dataset(Path(str(where))), engine)
         else:
-            target = evaluate.open_gold(engine)
+            target = targets.open_gold(engine)
         target.dataset = target.dataset.limited(args.limit)
         evaluation = evaluate.run(target, methods, args.depth, progress)
         evaluations.append(evaluation)
