@@ -16,7 +16,12 @@ from pathlib import Path
 from retrieval.registry import Registry
 
 # The modules that register readers, imported the first time a reader is looked up.
-FORMAT_MODULES = ("retrieval.ingest.text",)
+FORMAT_MODULES = (
+    "retrieval.ingest.text",
+    "retrieval.ingest.pdf",
+    "retrieval.ingest.html",
+    "retrieval.ingest.docx",
+)
 # A file this large is almost certainly not prose meant for paragraph retrieval.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 

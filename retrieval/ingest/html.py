@@ -1,0 +1,209 @@
+"""The reader of web pages (.html, .htm): the main article, its headings, paragraphs and tables.
+
+The bytes are decoded by the page's own declaration (BOM, ``<meta charset>``, http-equiv),
+else as UTF-8, else by detection (charset-normalizer): GBK, GB18030, Big5 and UTF-8 pages
+all read right. Menus, ads, share bars, comments and footers are dropped twice over: by
+their tags and class names, then by readability's choice of the main content.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from retrieval.errors import CorpusError
+from retrieval.ingest.cutter import MAX_JOINED_CHARS, ends_sentence
+from retrieval.ingest.readers import Source, register
+from retrieval.ingest.text import read_bytes
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# Chinese pages declare the old names of encodings whose newer supersets decode them right.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "ascii": "utf-8"}
+_BOILERPLATE_TAGS = ("nav", "footer", "aside", "form", "script", "style", "noscript", "iframe")
+_BOILERPLATE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|menu|breadcrumbs?|crumbs?|share|sharing|social|ads?|advert\w*"
+    r"|banner|sponsor\w*|comments?|reply|related|recommend\w*|footer|foot|copyright|sidebar"
+    r"|toolbar|subscribe|login|pager|pagination)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||-{1,2}|–|—|·)\s*")
+_SPACE = re.compile(r"[ \t\r\n\u00a0\u3000]+")
+_BLOCK_TAGS = {"p", "div", "blockquote", "pre", "dd", "dt", "figcaption", "section", "article"}
+
+
+def decode_html(data: bytes, name: str) -> str:
+    """Decode a web page: its declared encoding, else UTF-8, else a detected one.
+
+    Raises:
+        CorpusError: the file is binary, not a page.
+    """
+    head = data[:4096]
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CorpusError(f"cannot read {name}: it looks like a binary file, not a web page")
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    candidates: list[str] = []
+    declared = _META_CHARSET.search(head)
+    if declared:
+        label = declared.group(1).decode("ascii", "ignore").lower()
+        try:
+            candidates.append(_SUPERSETS.get(codecs.lookup(label).name, codecs.lookup(label).name))
+        except LookupError:
+            pass
+    candidates.append("utf-8")
+    for encoding in candidates:
+        try:
+            return data.decode(_SUPERSETS.get(encoding, encoding))
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise CorpusError(f"cannot read {name}: it looks like a binary file, not a web page")
+    encoding = best.encoding.replace("_", "").lower()
+    return data.decode(_SUPERSETS.get(encoding, best.encoding), errors="replace")
+
+
+def _strip_boilerplate(root: object) -> None:
+    """Remove navigation, ads, share bars, comments and footers by tag and by class or id."""
+    for comment in root.xpath("//comment()"):  # type: ignore[attr-defined]
+        comment.drop_tree()
+    for element in list(root.iter()):  # type: ignore[attr-defined]
+        if not isinstance(element.tag, str):
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        if element.tag in _BOILERPLATE_TAGS or _BOILERPLATE.search(names):
+            if element.getparent() is not None and element.tag not in ("html", "body"):
+                element.drop_tree()
+
+
+def _text(element: object) -> str:
+    """Return an element's text on one line (``<br>`` keeps its line break)."""
+    parts: list[str] = []
+    for piece in element.itertext():  # type: ignore[attr-defined]
+        parts.append(piece)
+    return _SPACE.sub(" ", "".join(parts)).strip()
+
+
+def _lines(element: object) -> str:
+    """Return a paragraph's text, one line per ``<br>``-separated line."""
+    from lxml import html as lxml_html
+
+    copy = lxml_html.fromstring(lxml_html.tostring(element, encoding="unicode"))
+    for br in copy.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    lines = (_SPACE.sub(" ", line).strip() for line in copy.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _blocks(element: object) -> Iterator[str]:
+    """Walk the article in document order: headings, paragraphs, list items, table rows."""
+    tag = element.tag if isinstance(element.tag, str) else ""  # type: ignore[attr-defined]
+    if re.fullmatch(r"h[1-6]", tag):
+        text = _text(element)
+        if text:
+            yield f"{'#' * int(tag[1])} {text}"
+        return
+    if tag == "table":
+        yield from group_lines(_row(tr) for tr in element.iter("tr"))  # type: ignore[attr-defined]
+        return
+    if tag in ("ul", "ol"):
+        items = [_lines(li) for li in element if li.tag == "li"]  # type: ignore[attr-defined]
+        yield from group_lines(items)
+        return
+    if tag in ("li", "p", "pre") or (tag in _BLOCK_TAGS and not _has_blocks(element)):
+        text = _lines(element)
+        if text:
+            yield text
+        return
+    if tag and element.text and element.text.strip():  # type: ignore[attr-defined]
+        yield _SPACE.sub(" ", element.text).strip()  # type: ignore[attr-defined]
+    for child in element:  # type: ignore[attr-defined]
+        yield from _blocks(child)
+        if child.tail and child.tail.strip() and tag in _BLOCK_TAGS | {"body", "td"}:
+            yield _SPACE.sub(" ", child.tail).strip()
+
+
+def _row(tr: object) -> str:
+    cells = [_text(c) for c in tr if c.tag in ("td", "th")]  # type: ignore[attr-defined]
+    return " | ".join(c for c in cells if c)
+
+
+def group_lines(lines: Iterable[str], limit: int = MAX_JOINED_CHARS) -> Iterator[str]:
+    """Yield runs of short lines (table rows, list items) as blocks of one line each.
+
+    A short line standing alone before a heading would be read as the heading's deck; a run
+    of them in one block stays text. A long item (a sentence or more) is a block of its own.
+    """
+    run: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        if len(line) > 60 and ends_sentence(line):
+            if run:
+                yield "\n".join(run)
+                run = []
+            yield line
+            continue
+        if run and sum(len(x) for x in run) + len(line) > limit:
+            yield "\n".join(run)
+            run = []
+        run.append(line)
+    if run:
+        yield "\n".join(run)
+
+
+def _has_blocks(element: object) -> bool:
+    block_like = _BLOCK_TAGS | {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "li"}
+    return any(
+        isinstance(child.tag, str) and child.tag in block_like
+        for child in element.iter()  # type: ignore[attr-defined]
+        if child is not element
+    )
+
+
+def _page_title(root: object) -> str | None:
+    """Return the page's ``<title>`` without a trailing site name ("通知_某某网")."""
+    found = root.find(".//title")  # type: ignore[attr-defined]
+    if found is None or not (found.text or "").strip():
+        return None
+    title = _SPACE.sub(" ", found.text).strip()
+    first = _TITLE_SEPARATOR.split(title, maxsplit=1)[0].strip()
+    return first if len(first) >= 4 else title
+
+
+def html_source(text: str, name: str) -> Source:
+    """Return the main article of a decoded web page as cutter text, with the page's title."""
+    from lxml import html as lxml_html
+    from lxml.etree import ParserError
+    from readability import Document
+
+    try:
+        root = lxml_html.document_fromstring(text)
+    except (ParserError, ValueError) as exc:
+        raise CorpusError(f"cannot read {name}: it is not a readable web page ({exc})") from exc
+    title = _page_title(root)
+    _strip_boilerplate(root)
+    cleaned = lxml_html.tostring(root, encoding="unicode")
+    try:
+        article = Document(cleaned).summary(html_partial=True)
+    except Exception:  # readability gives up on some pages: then the cleaned page is the article
+        article = cleaned
+    tree = lxml_html.fragment_fromstring(article, create_parent="div")
+    _strip_boilerplate(tree)
+    blocks = list(_blocks(tree))
+    return Source("\n\n".join(blocks), title=title)
+
+
+@register(".html", ".htm")
+def read_html(path: Path) -> Source:
+    """Read the main article of a saved web page."""
+    return html_source(decode_html(read_bytes(path), str(path)), str(path))
