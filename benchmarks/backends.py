@@ -39,9 +39,11 @@ from scale import QUERY_NOISE, SyntheticEncoder, vocabulary, write_corpus  # noq
 from retrieval.config import BUNDLED_CORPUS, DEFAULT_MODEL, Settings, load_settings  # noqa: E402
 from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents  # noqa: E402
 from retrieval.search import Searcher  # noqa: E402
-from retrieval.store.faiss_store import FaissStore  # noqa: E402
+from retrieval.store.base import StoreBackend  # noqa: E402
+from retrieval.store.faiss_store import FaissBackend, FaissStore  # noqa: E402
 from retrieval.store.index import LoadedIndex, build_index, load_index  # noqa: E402
 from retrieval.store.milvus import MilvusBackend  # noqa: E402
+from retrieval.store.registry import open_backend  # noqa: E402
 
 CONFIGS = (("faiss", "flat"), ("faiss", "hnsw"), ("milvus", "flat"), ("milvus", "ivf"))
 DEPTH = 100
@@ -75,7 +77,7 @@ def timed_ms(fn: Callable[[int], object], count: int) -> list[float]:
 
 
 class StoreTimer:
-    """Time the vector-store part of a build by wrapping the two store builders."""
+    """Time the vector-store part of a build by wrapping the backends' builds and FAISS's save."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -95,7 +97,7 @@ class StoreTimer:
         setattr(owner, name, timed)
 
     def __enter__(self) -> StoreTimer:
-        self.wrap(FaissStore, "build")
+        self.wrap(FaissBackend, "build")
         self.wrap(FaissStore, "save")
         self.wrap(MilvusBackend, "build")
         return self
@@ -111,7 +113,7 @@ def run_config(
     corpus: Path,
     home: Path,
     encoder: Any,
-    milvus: MilvusBackend | None,
+    store_backend: StoreBackend,
     questions: list[str],
     vectors: np.ndarray,
 ) -> tuple[dict[str, object], np.ndarray]:
@@ -129,12 +131,12 @@ def run_config(
             progress=False,
             index_type=kind,
             fingerprint=fingerprint,
-            milvus=milvus,
+            backend=store_backend,
         )
     build_s = time.perf_counter() - started
     del documents
     started = time.perf_counter()
-    index: LoadedIndex = load_index(settings.index_dir, milvus)
+    index: LoadedIndex = load_index(settings.index_dir, store_backend)
     load_s = time.perf_counter() - started
     store = index.vectors
     store.search(vectors[:1], DEPTH)  # the first call pays for connections and caches
@@ -180,7 +182,7 @@ def compare(
             corpus,
             work / name,
             encoder,
-            milvus if backend == "milvus" else None,
+            milvus if backend == "milvus" else open_backend(backend),
             questions,
             vectors,
         )

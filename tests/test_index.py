@@ -1,24 +1,19 @@
-"""Tests for retrieval.store.index: build -> save -> load round trips, staleness, damage, reuse."""
+"""Tests for retrieval.store.index: build -> save -> load round trips, damage, reuse, rollback."""
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bot.wording import cli_message
 from retrieval.errors import IndexStateError
-from retrieval.ingest import corpus_hash, load_documents
+from retrieval.ingest import Document, Paragraph, corpus_hash, load_documents
 from retrieval.search import Searcher
-from retrieval.store.index import (
-    FORMAT_VERSION,
-    MANIFEST,
-    Manifest,
-    build_index,
-    load_index,
-    staleness,
-)
+from retrieval.store.index import build_index, load_index
+from retrieval.store.manifest import FORMAT_VERSION, MANIFEST
 from tests.conftest import FakeEncoder
 
 
@@ -52,39 +47,15 @@ def test_row_i_is_paragraph_i(tmp_path: Path, corpus: Path) -> None:
     assert np.allclose(stored, expected, atol=1e-6)
 
 
-def test_staleness_reasons(tmp_path: Path, corpus: Path) -> None:
-    documents, _ = load_documents([corpus])
-    index = build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, progress=False)
-    m = index.manifest
-    assert staleness(m, m.model, m.corpus_hash) is None
-    assert "corpus has changed" in str(staleness(m, m.model, "other"))
-    assert "built with model" in str(staleness(m, "other/model", m.corpus_hash))
-    old = Manifest(**{**m.__dict__, "format_version": FORMAT_VERSION + 1})
-    assert "format" in str(staleness(old, m.model, m.corpus_hash))
-
-
 @pytest.mark.parametrize("victim", ["vectors.faiss", "paragraphs.jsonl", "bm25/vocab.index.json"])
 def test_damaged_file_is_detected(tmp_path: Path, corpus: Path, victim: str) -> None:
     documents, _ = load_documents([corpus])
     build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, progress=False)
     path = tmp_path / "idx" / victim
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(IndexStateError, match="missing or damaged.*qabot index --rebuild"):
+    with pytest.raises(IndexStateError) as caught:
         load_index(tmp_path / "idx")
-
-
-@pytest.mark.parametrize("content", ["", "{not json", json.dumps({"format_version": 1})])
-def test_garbage_manifest_is_refused(tmp_path: Path, corpus: Path, content: str) -> None:
-    documents, _ = load_documents([corpus])
-    build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, progress=False)
-    (tmp_path / "idx" / MANIFEST).write_text(content, encoding="utf-8")
-    with pytest.raises(IndexStateError, match="unreadable or damaged"):
-        load_index(tmp_path / "idx")
-
-
-def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
-    with pytest.raises(IndexStateError, match="qabot index"):
-        load_index(tmp_path / "nothing")
+    assert re.search("missing or damaged.*qabot index --rebuild", cli_message(caught.value))
 
 
 class CountingEncoder(FakeEncoder):
@@ -122,9 +93,65 @@ def test_interrupted_build_leaves_the_old_index(
     def crash(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("retrieval.store.index._fsync_tree", crash)
+    monkeypatch.setattr("retrieval.store.index.fsync_tree", crash)
     (corpus / "extra.md").write_text("新增的一段。\n", encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         build_index(tmp_path / "idx", load_documents([corpus])[0], FakeEncoder(), quiet, False)
     assert (tmp_path / "idx" / MANIFEST).read_text(encoding="utf-8") == before
+    assert load_index(tmp_path / "idx").manifest.count == 50
+
+
+def paged_documents() -> list[Document]:
+    paragraphs = (
+        Paragraph("report", 1, "第一章", "青年路明天停水。", (("date", "2023-08-30"),), page=3),
+        Paragraph("report", 2, "第一章", "迎泽大街后天停水。", page=None),
+        Paragraph("report", 3, "第二章", "免费送戏下乡一万场。", page=12),
+    )
+    return [Document("report", Path("report.pdf"), "报告", paragraphs, "0" * 64)]
+
+
+def test_pages_round_trip(tmp_path: Path) -> None:
+    documents = paged_documents()
+    built = build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, progress=False)
+    loaded = load_index(tmp_path / "idx")
+    assert [p.page for p in loaded.paragraphs] == [3, None, 12]
+    assert list(loaded.paragraphs) == list(built.paragraphs) == list(documents[0].paragraphs)
+
+
+class RecordingBackend:
+    """The FAISS backend, noting which of its stores were discarded."""
+
+    def __init__(self) -> None:
+        from retrieval.store.faiss_store import FaissBackend
+
+        self.inner = FaissBackend()
+        self.discarded: list[object] = []
+
+    def build(self, directory, vectors, paragraphs, spec):  # type: ignore[no-untyped-def]
+        store = self.inner.build(directory, vectors, paragraphs, spec)
+        store.discard = lambda: self.discarded.append(store)  # type: ignore[method-assign]
+        return store
+
+    def load(self, directory, manifest, exact):  # type: ignore[no-untyped-def]
+        return self.inner.load(directory, manifest, exact)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_build_that_is_not_published_is_discarded(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = RecordingBackend()
+    documents, _ = load_documents([corpus])
+    build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, False, backend=backend)
+    assert backend.discarded == []
+
+    def crash(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("retrieval.store.index.replace_dir", crash)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, False, backend=backend)
+    assert len(backend.discarded) == 1
     assert load_index(tmp_path / "idx").manifest.count == 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -17,11 +18,14 @@ import numpy as np
 import pytest
 
 from bot.cli.main import main
+from bot.wording import cli_message
 from retrieval.config import Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.errors import CorpusError, UsageError
+from retrieval.ingest import Document, Paragraph
 from retrieval.search import Searcher
-from retrieval.store.index import FORMAT_VERSION, LoadedIndex
+from retrieval.store.index import LoadedIndex, build_index, load_index
+from retrieval.store.manifest import FORMAT_VERSION
 from retrieval.store.milvus import (
     MAX_TOPK,
     MilvusBackend,
@@ -29,6 +33,7 @@ from retrieval.store.milvus import (
     MilvusParagraphs,
     MilvusStore,
 )
+from retrieval.store.registry import open_backend
 from tests.conftest import SEED, FakeEncoder, run_qabot
 
 
@@ -221,8 +226,8 @@ def fake_searcher(index: LoadedIndex) -> Searcher:
 
 
 def _collections(engine: Engine) -> list[str]:
-    backend = engine.milvus()
-    assert backend is not None
+    backend = engine.store()
+    assert isinstance(backend, MilvusBackend)
     return sorted(backend.client.list_collections())
 
 
@@ -293,8 +298,30 @@ def test_index_types_follow_the_deployment() -> None:
     assert lite.index_kind(1_000, "auto") == server.index_kind(1_000, "auto") == "flat"
     assert server.index_kind(300_000, "auto") == "hnsw"
     assert lite.index_kind(300_000, "auto") == "ivf"  # Milvus Lite has no HNSW
-    with pytest.raises(UsageError, match="Milvus Lite builds only flat and ivf"):
+    with pytest.raises(UsageError) as caught:
         lite.index_kind(1_000, "hnsw")
+    assert cli_message(caught.value) == (
+        "Milvus Lite builds only flat and ivf indexes, not hnsw; "
+        "use --index-type flat or ivf, or a Milvus server"
+    )
+
+
+def test_pages_round_trip(tmp_path: Path) -> None:
+    paragraphs = (
+        Paragraph("report", 1, "第一章", "青年路明天停水。", (("date", "2023-08-30"),), page=3),
+        Paragraph("report", 2, "第一章", "迎泽大街后天停水。"),
+        Paragraph("report", 3, "第二章", "免费送戏下乡一万场。", page=12),
+    )
+    documents = [Document("report", Path("report.pdf"), "报告", paragraphs, "0" * 64)]
+    backend = MilvusBackend.connect(str(tmp_path / "pages.db"))
+    try:
+        built = build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, backend=backend)
+        loaded = load_index(tmp_path / "idx", backend)
+        assert isinstance(loaded.paragraphs, MilvusParagraphs)
+        assert [p.page for p in loaded.paragraphs] == [3, None, 12]
+        assert loaded.paragraphs[0:3] == list(paragraphs) == list(built.paragraphs)
+    finally:
+        backend.close()
 
 
 class _RecordingClient:
@@ -346,8 +373,9 @@ def _free_port() -> int:
 
 def test_unreachable_server_is_one_clear_line() -> None:
     uri = f"http://127.0.0.1:{_free_port()}"
-    with pytest.raises(MilvusError, match=rf"^cannot reach Milvus at {uri} .*--milvus-uri"):
+    with pytest.raises(MilvusError) as caught:
         MilvusBackend.connect(uri, timeout=2)
+    assert re.search(rf"^cannot reach Milvus at {uri} .*--milvus-uri", cli_message(caught.value))
 
 
 @pytest.fixture
@@ -376,7 +404,7 @@ def rejecting_server() -> Iterator[str]:
 def test_rejected_token_is_one_clear_line(rejecting_server: str) -> None:
     with pytest.raises(MilvusError) as caught:
         MilvusBackend.connect(rejecting_server, token="root:wrong", timeout=5)
-    message = str(caught.value)
+    message = cli_message(caught.value)
     assert "rejected the credentials; check QABOT_MILVUS_TOKEN" in message
     assert "secret" not in message and "wrong" not in message  # credentials never shown
 
@@ -406,10 +434,11 @@ def test_lite_file_in_use_by_another_process(tmp_path: Path) -> None:
 
 def test_missing_pymilvus_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pymilvus", None)
-    with pytest.raises(
-        MilvusError, match=r"pymilvus is not installed; run: pip install 'qabot\[milvus\]'"
-    ):
-        MilvusBackend.connect("http://127.0.0.1:19530")
+    with pytest.raises(MilvusError) as caught:
+        open_backend("milvus", "http://127.0.0.1:19530")
+    assert cli_message(caught.value) == (
+        "pymilvus is not installed; run: pip install 'qabot[milvus]'"
+    )
 
 
 def test_settings_from_flags_and_environment(tmp_path: Path) -> None:
@@ -446,7 +475,7 @@ def test_cli_errors_are_one_line(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("retrieval.milvus.CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr("retrieval.store.milvus.connection.CONNECT_TIMEOUT", 2.0)
     argv = [a.format(port=_free_port()) for a in argv]
     started = time.monotonic()
     assert main(["ask", "停水", *argv]) == status

@@ -1,58 +1,33 @@
-"""The dense half's vector store: a FAISS index whose type follows the corpus size."""
+"""The FAISS backend: vectors in an index file whose type follows the corpus size."""
 
 from __future__ import annotations
 
-import logging
-import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from retrieval.errors import UsageError
-from retrieval.store.paragraphs import Rows
-
-logger = logging.getLogger(__name__)
+from retrieval.ingest import Paragraph
+from retrieval.progress import Say, say_nothing
+from retrieval.store.base import BuildSpec
+from retrieval.store.manifest import Manifest
+from retrieval.store.paragraphs import ParagraphStore, Rows
+from retrieval.store.tuning import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    INDEX_TYPES,
+    IVF_NPROBE,
+    choose_index_type,
+    ivf_lists,
+)
 
 VECTORS = "vectors.faiss"
-INDEX_TYPES = ("auto", "flat", "hnsw", "ivf")
-# Exact search costs ~0.1-0.2 ms per thousand paragraphs on one core (17 ms at 100k on a busy
-# machine, most of a hybrid query); beyond this HNSW answers in under 1 ms, and re-scoring its
-# candidates exactly keeps Recall@10 at 0.998-1.000 (benchmarks/scale.py).
-FLAT_MAX_ROWS = 50_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
-# Faiss wants at least 39 training points per IVF cluster.
-IVF_POINTS_PER_LIST = 39
-IVF_NPROBE = 48
 # An approximate index proposes this many candidates, re-scored exactly (see FaissStore).
 REFINE_CANDIDATES = 64
-
-
-class VectorStore(Protocol):
-    """What the searcher needs of a vector store: top-k inner-product search by row."""
-
-    kind: str
-
-    @property
-    def ntotal(self) -> int: ...
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (scores, rows), each of shape (len(queries), k); missing rows are -1."""
-        ...
-
-
-def choose_index_type(rows: int, requested: str = "auto") -> str:
-    """Return the FAISS index type for a corpus of `rows` paragraphs."""
-    if requested not in INDEX_TYPES:
-        raise UsageError(
-            f"unknown index type {requested!r}; choose one of {', '.join(INDEX_TYPES)}"
-        )
-    if requested != "auto":
-        return requested
-    return "flat" if rows <= FLAT_MAX_ROWS else "hnsw"
 
 
 class FaissStore:
@@ -95,10 +70,9 @@ class FaissStore:
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
             index.train(vectors)
         elif kind == "ivf":
-            lists = max(1, min(int(4 * math.sqrt(n)), n // IVF_POINTS_PER_LIST))
             quantizer = faiss.IndexFlatIP(dim)
             index = faiss.IndexIVFScalarQuantizer(
-                quantizer, dim, lists, sq8, faiss.METRIC_INNER_PRODUCT
+                quantizer, dim, ivf_lists(n), sq8, faiss.METRIC_INNER_PRODUCT
             )
             index.train(vectors)
         else:
@@ -110,9 +84,11 @@ class FaissStore:
 
     @property
     def ntotal(self) -> int:
+        """Return how many vectors it holds."""
         return int(self.index.ntotal)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, rows) of the top-k inner products, each (len(queries), k)."""
         k = max(1, min(k, self.ntotal))
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if self.exact is None:
@@ -130,12 +106,21 @@ class FaissStore:
         return scores, rows
 
     def save(self, directory: Path) -> None:
+        """Write the index file into the index directory."""
         import faiss
 
         faiss.write_index(self.index, str(directory / VECTORS))
 
+    def paragraphs(self, directory: Path) -> ParagraphStore:
+        """Return the paragraphs of the index directory (FAISS keeps none of its own)."""
+        return ParagraphStore(directory)
+
+    def discard(self) -> None:
+        """Do nothing: a FAISS build writes only into the index directory."""
+
     @classmethod
     def load(cls, directory: Path, kind: str, exact: Rows | None = None) -> FaissStore:
+        """Open the index file of an index directory, memory-mapped."""
         import faiss
 
         # One question at a time is searched: OpenMP threads for it cost more in wake-ups than
@@ -145,3 +130,29 @@ class FaissStore:
         # (reclaimable, not private), and bot workers on one machine share a single copy.
         flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
         return cls(faiss.read_index(str(directory / VECTORS), flags), kind, exact)
+
+
+class FaissBackend:
+    """FAISS index files in the index directory: no server, nothing to connect to."""
+
+    @classmethod
+    def connect(cls, uri: str = "", token: str = "", say: Say = say_nothing) -> FaissBackend:
+        """Return the backend (a FAISS index needs no address, token or messages)."""
+        return cls()
+
+    def build(
+        self,
+        directory: Path,
+        vectors: np.ndarray,
+        paragraphs: Sequence[Paragraph],
+        spec: BuildSpec,
+    ) -> FaissStore:
+        """Build the index type asked for (or chosen by size) over the vectors."""
+        return FaissStore.build(vectors, choose_index_type(len(vectors), spec.index_type))
+
+    def load(self, directory: Path, manifest: Manifest, exact: Rows) -> FaissStore:
+        """Open the index file, re-scoring an approximate index's candidates with `exact`."""
+        return FaissStore.load(directory, manifest.index_type, exact)
+
+    def close(self) -> None:
+        """Do nothing: there is no connection."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
 
@@ -117,15 +118,71 @@ def write_paragraphs(directory: Path, paragraphs: Iterable[Paragraph]) -> int:
     return len(offsets) - 1
 
 
+class ParagraphCache:
+    """The paragraphs of the rows read most recently, safe to share between threads.
+
+    The bot searches on several worker threads at once: every look-up reorders the cache, and
+    a row read by one thread could be pushed out by another between a check and a read, so
+    each call takes the lock for all of its rows.
+    """
+
+    def __init__(self, rows: int = CACHE_ROWS) -> None:
+        self.rows = rows
+        self._paragraphs: OrderedDict[int, Paragraph] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._paragraphs)
+
+    def get(self, rows: Iterable[int]) -> dict[int, Paragraph]:
+        """Return the cached paragraphs among these rows, by row, as recently used now."""
+        found: dict[int, Paragraph] = {}
+        with self._lock:
+            for row in rows:
+                paragraph = self._paragraphs.get(row)
+                if paragraph is not None:
+                    self._paragraphs.move_to_end(row)
+                    found[row] = paragraph
+        return found
+
+    def put(self, paragraphs: Mapping[int, Paragraph]) -> None:
+        """Keep these paragraphs, pushing out the least recently used beyond `rows`."""
+        with self._lock:
+            for row, paragraph in paragraphs.items():
+                self._paragraphs[row] = paragraph
+                self._paragraphs.move_to_end(row)
+            while len(self._paragraphs) > self.rows:
+                self._paragraphs.popitem(last=False)
+
+
 class RowSequence(Sequence[Paragraph]):
-    """A read-only sequence of paragraphs by index row, read in batches by `_rows`."""
+    """A read-only sequence of paragraphs by index row, read in batches; recent rows cached.
+
+    A store says how many rows it has (`__len__`) and how to read some of them (`_fetch`).
+    """
+
+    # A whole pass reads this many rows at a time.
+    ITER_BATCH_ROWS = 1000
+
+    def __init__(self, cache_rows: int = CACHE_ROWS) -> None:
+        self._cache = ParagraphCache(cache_rows)
 
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def _rows(self, rows: Sequence[int]) -> list[Paragraph]:
-        """Return the paragraphs of these rows (all valid), in order."""
+    def _fetch(self, rows: Sequence[int]) -> dict[int, Paragraph]:
+        """Return the paragraphs of these rows (all valid), by row, from where they are kept."""
         raise NotImplementedError
+
+    def _rows(self, rows: Sequence[int]) -> list[Paragraph]:
+        found = self._cache.get(rows)
+        missing = [r for r in rows if r not in found]
+        if missing:
+            fetched = self._fetch(missing)
+            self._cache.put(fetched)
+            found.update(fetched)
+        return [found[r] for r in rows]
 
     @overload
     def __getitem__(self, index: int) -> Paragraph: ...
@@ -141,6 +198,14 @@ class RowSequence(Sequence[Paragraph]):
         if not 0 <= index < len(self):
             raise IndexError(f"paragraph row {index} out of range 0..{len(self) - 1}")
         return self._rows([index])[0]
+
+    def __iter__(self) -> Iterator[Paragraph]:
+        for start in range(0, len(self), self.ITER_BATCH_ROWS):
+            batch = range(start, min(start + self.ITER_BATCH_ROWS, len(self)))
+            # A whole pass goes around the cache, so it does not push out the hot rows.
+            fetched = self._fetch(batch)
+            for row in batch:
+                yield fetched[row]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
@@ -158,34 +223,22 @@ class ParagraphStore(RowSequence):
     corpus opens in milliseconds.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, cache_rows: int = CACHE_ROWS) -> None:
+        super().__init__(cache_rows)
         self._offsets = np.load(directory / OFFSETS, mmap_mode="r", allow_pickle=False)
         path = directory / PARAGRAPHS
         size = path.stat().st_size
         if len(self._offsets) < 1 or int(self._offsets[-1]) != size:
             raise ValueError(f"{path} does not match its offset table")
         self._file = path.open("rb")
-        self._cache: OrderedDict[int, Paragraph] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    def _row(self, row: int) -> Paragraph:
-        cached = self._cache.get(row)
-        if cached is not None:
-            self._cache.move_to_end(row)
-            return cached
+    def _fetch(self, rows: Sequence[int]) -> dict[int, Paragraph]:
+        return {row: self._read(row) for row in rows}
+
+    def _read(self, row: int) -> Paragraph:
         start, end = int(self._offsets[row]), int(self._offsets[row + 1])
         line = os.pread(self._file.fileno(), end - start, start)
-        paragraph = paragraph_from_record(json.loads(line))
-        self._cache[row] = paragraph
-        if len(self._cache) > CACHE_ROWS:
-            self._cache.popitem(last=False)
-        return paragraph
-
-    def _rows(self, rows: Sequence[int]) -> list[Paragraph]:
-        return [self._row(i) for i in rows]
-
-    def __iter__(self) -> Iterator[Paragraph]:
-        for i in range(len(self)):
-            yield self._row(i)
+        return paragraph_from_record(json.loads(line))

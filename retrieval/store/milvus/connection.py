@@ -1,0 +1,168 @@
+"""A connection to one Milvus deployment (a server or a Milvus Lite file), its calls checked."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from retrieval.errors import QabotError, Remedy, UsageError
+from retrieval.progress import Say
+from retrieval.store.milvus.errors import MilvusError, display_uri, translate
+from retrieval.store.milvus.lite import (
+    HideLiteLog,
+    check_lite_path,
+    lite_closed,
+    lite_in_use,
+    lite_opened,
+)
+
+logger = logging.getLogger(__name__)
+
+INSTALL_PACKAGE = "qabot[milvus]"
+SERVER_SCHEMES = ("http", "https", "tcp", "grpc", "unix")
+CONNECT_TIMEOUT = 10.0
+CALL_TIMEOUT = 60
+
+_Connection = TypeVar("_Connection", bound="MilvusConnection")
+
+
+def import_pymilvus(lite: bool) -> Any:
+    """Import pymilvus (and Milvus Lite), and quiet their logs unless debugging.
+
+    Raises:
+        MilvusError: they are not installed, with the install remedy.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Milvus Lite 2.5 imports pkg_resources, which warns on every start.
+            warnings.filterwarnings("ignore", message=".*pkg_resources", category=UserWarning)
+            import pymilvus
+
+            if lite:
+                import milvus_lite.server_manager  # noqa: F401
+    except ImportError as exc:
+        if exc.name == "pkg_resources":
+            raise MilvusError(
+                "Milvus Lite 2.5 needs pkg_resources, which setuptools 81 removed",
+                remedy=Remedy.INSTALL,
+                data={"package": "setuptools<81"},
+            ) from exc
+        what = "Milvus Lite" if lite and exc.name and "milvus_lite" in exc.name else "pymilvus"
+        raise MilvusError(
+            f"{what} is not installed", remedy=Remedy.INSTALL, data={"package": INSTALL_PACKAGE}
+        ) from exc
+    # pymilvus logs every failed call at ERROR with its own handler; qabot turns the same
+    # failures into one-line errors, so its log is noise unless --debug asks for everything.
+    debug = logging.getLogger().isEnabledFor(logging.DEBUG)
+    for name in ("pymilvus", "pymilvus.milvus_client", "milvus_lite"):
+        log = logging.getLogger(name)
+        log.setLevel(logging.DEBUG if debug else logging.CRITICAL)
+        log.propagate = debug
+        if debug:
+            log.handlers.clear()
+    return pymilvus
+
+
+def _lite_path(uri: str) -> Path | None:
+    """Return the Milvus Lite file a URI names, or None for a server address."""
+    scheme = urlsplit(uri).scheme.lower()
+    if scheme and scheme not in SERVER_SCHEMES and len(scheme) > 1:
+        raise UsageError(
+            f"the Milvus URI {display_uri(uri)!r} has scheme {scheme!r}; use "
+            "http://host:19530 (or https://) for a server, or a path ending in .db for "
+            "Milvus Lite"
+        )
+    return None if scheme else check_lite_path(uri)
+
+
+def _client(uri: str, lite_path: Path | None, token: str, timeout: float) -> Any:
+    """Return a pymilvus client of a server, or of a Milvus Lite server started on the file."""
+    pymilvus = import_pymilvus(lite_path is not None)
+    if lite_path is not None and lite_in_use(lite_path):
+        raise MilvusError(
+            f"the Milvus Lite file {lite_path} is open in another process (Milvus Lite "
+            "allows one process at a time); stop that process, or use a Milvus server"
+        )
+    hide = HideLiteLog()
+    root = logging.getLogger()
+    if not root.isEnabledFor(logging.DEBUG):
+        root.addFilter(hide)
+    try:
+        target = str(lite_path) if lite_path else uri
+        return pymilvus.MilvusClient(uri=target, token=token, timeout=timeout)
+    except Exception as exc:
+        if lite_path is not None:
+            raise MilvusError(f"cannot start Milvus Lite on {lite_path}: {exc}") from exc
+        raise translate(exc, uri, "connect") from exc
+    finally:
+        root.removeFilter(hide)
+
+
+class MilvusConnection:
+    """A pymilvus client of one deployment, whose failures become one-line errors."""
+
+    def __init__(self, client: Any, uri: str, lite_path: Path | None, say: Say) -> None:
+        self.client = client
+        self.uri = uri
+        self.lite_path = lite_path
+        self.say = say
+
+    @classmethod
+    def connect(
+        cls: type[_Connection],
+        uri: str,
+        token: str = "",
+        say: Say = logger.info,
+        timeout: float | None = None,
+    ) -> _Connection:
+        """Connect to a Milvus server, or start Milvus Lite on a local .db file.
+
+        Raises:
+            MilvusError: pymilvus is missing, the server is unreachable or refuses the token,
+                or the Lite file is in use by another process.
+            UsageError: the URI is neither a server address nor a Lite file name.
+        """
+        lite_path = _lite_path(uri)
+        client = _client(uri, lite_path, token, timeout or CONNECT_TIMEOUT)
+        if lite_path is not None:
+            lite_opened(lite_path)
+        connection = cls(client, uri, lite_path, say)
+        try:
+            # A server that takes any token for the connection can still refuse the first call.
+            connection.call("list collections", client.list_collections, timeout=CALL_TIMEOUT)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def close(self) -> None:
+        """Close the connection; the last user of a Milvus Lite file stops its server."""
+        with contextlib.suppress(Exception):
+            self.client.close()
+        path, self.lite_path = self.lite_path, None
+        if path is not None:
+            lite_closed(path)
+
+    def call(self, doing: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call the client; a failure becomes an error saying it could not do `doing`."""
+        try:
+            return func(*args, **kwargs)
+        except QabotError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self.uri, doing) from exc
+
+    @property
+    def is_lite(self) -> bool:
+        """Tell whether this is Milvus Lite (a local file), not a server."""
+        return self.lite_path is not None
+
+    @property
+    def shown_uri(self) -> str:
+        """Return the URI without credentials."""
+        return display_uri(self.uri)
