@@ -13,7 +13,7 @@ from retrieval.store.base import BuildSpec
 from retrieval.store.manifest import Manifest
 from retrieval.store.milvus.build import build_collection, index_kind
 from retrieval.store.milvus.connection import MilvusConnection
-from retrieval.store.milvus.schema import check_record, drop_collection, make_ready
+from retrieval.store.milvus.schema import check_record, make_ready
 from retrieval.store.milvus.search import MilvusStore
 from retrieval.store.milvus.state import read_state
 from retrieval.store.paragraphs import Rows
@@ -42,15 +42,12 @@ class MilvusBackend(MilvusConnection):
         Raises:
             IndexStateError: the collection is gone, or holds another build or model.
         """
-        name = read_state(directory).get("collection")
-        if not name or read_state(directory).get("uri") != self.shown_uri:
+        state = read_state(directory)
+        if not state.get("collection") or state.get("uri") != self.shown_uri:
             raise IndexStateError(
                 f"the index at {directory} was not built in Milvus at {self.shown_uri}"
             )
-        check_record(self, str(name), manifest)
-        make_ready(self, str(name), manifest.index_type, manifest.count)
-        return MilvusStore(self, str(name), manifest.index_type, manifest.count)
-
-    def drop(self, name: str) -> None:
-        """Drop a collection if it is there (an old or an unfinished build)."""
-        drop_collection(self, name)
+        name = str(state["collection"])
+        check_record(self, name, manifest)
+        make_ready(self, name, manifest.index_type, manifest.count)
+        return MilvusStore(self, name, manifest.index_type, manifest.count)
