@@ -258,7 +258,7 @@ def profile_phases(path: Path) -> dict[str, float]:
         "embed new paragraphs": cumulative("retrieval/embed/sbert.py", "encode_passages")
         + cumulative("retrieval/embed/nano.py", "encode_passages"),
         "FAISS build": cumulative("retrieval/store/faiss_store.py", "build"),
-        "BM25 build": cumulative("retrieval/search/lexical.py", "build"),
+        "BM25 build": cumulative("retrieval/store/lexical.py", "build"),
     }
     in_build = [
         "read reusable vectors (+ checksums)",

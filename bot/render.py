@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from retrieval.ingest import Paragraph
 from retrieval.search import Answer
-from retrieval.search.lexical import query_terms
+from retrieval.words import query_terms
 
 BOLD, RESET = "\033[1m", "\033[0m"
 NOT_FOUND = (

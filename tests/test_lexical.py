@@ -1,4 +1,4 @@
-"""Tests for retrieval.search.lexical and retrieval.normalize: words, bigrams, BM25 round trips."""
+"""Tests for retrieval.words, retrieval.normalize and the BM25 index (retrieval.store.lexical)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,8 @@ import pytest
 
 from retrieval.errors import IndexStateError
 from retrieval.normalize import normalize
-from retrieval.search.lexical import (
-    BIGRAM_MARK,
-    SETTINGS_FILE,
-    LexicalIndex,
-    bigrams,
-    index_tokens,
-    query_terms,
-    tokenize,
-)
+from retrieval.store.lexical import SETTINGS_FILE, LexicalIndex
+from retrieval.words import BIGRAM_MARK, bigrams, index_tokens, query_terms, tokenize
 
 TEXTS = [
     "兹因配合供水管线阀门更换工程,定于2023年8月31日20时在青年路实施停水。",
@@ -94,3 +87,11 @@ def test_coverage_is_share_of_question_words_in_text() -> None:
     partial = index.coverage("青年路实施停水补偿标准", TEXTS[0])
     assert 0.0 < partial < 0.6
     assert index.coverage("", TEXTS[0]) == 0.0
+
+
+def test_known_share_is_low_for_a_question_in_another_script() -> None:
+    index = LexicalIndex.build(TEXTS)
+    # 青年, 路 and 停水 are in the texts, 时候 is not; 什么 is a stopword.
+    assert index.known_share("青年路什么时候停水") == 0.75
+    assert index.known_share("When is the water cut on Qingnian Road?") == 0.0
+    assert index.known_share("👍👍") == 0.0

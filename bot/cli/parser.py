@@ -8,7 +8,7 @@ from typing import NoReturn
 from retrieval import __version__
 from retrieval.config import BACKENDS, ENGINES
 from retrieval.search import METHODS
-from retrieval.store.faiss_store import INDEX_TYPES
+from retrieval.store.tuning import INDEX_TYPES
 
 MAX_K = 50
 

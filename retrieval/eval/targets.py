@@ -130,7 +130,7 @@ def open_beir(dataset: Dataset, engine: Engine, say: Say = say_on_stderr) -> Tar
 
 
 def _bm25_seconds(paragraphs: Iterable[Any]) -> float:
-    from retrieval.search.lexical import LexicalIndex
+    from retrieval.store.lexical import LexicalIndex
 
     texts = [p.index_text for p in paragraphs]
     started = time.perf_counter()

@@ -25,6 +25,8 @@ class Retrieval:
     dense_std: float
     lexical_mean: float
     lexical_std: float
+    # The idf-weighted share of the question's terms the corpus has (LexicalIndex.known_share).
+    lexical_evidence: float = 1.0
 
     def cosine_z(self, cosine: float) -> float:
         """Return how far a cosine stands above the question's cosines to the whole corpus."""

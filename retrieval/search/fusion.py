@@ -17,17 +17,27 @@ RankingMethod = Callable[[Retrieval], Ranking]
 # cmrc2018-dev (best nDCG@10 for 0.3-0.7) and the dev half of corpus/gold (best at 0.5):
 # reciprocal-rank fusion lost to BM25 alone on both (0.990 vs 0.992 nDCG@10 on cmrc2018-dev).
 LEXICAL_WEIGHT = 0.5
+# The share of a question's terms (idf-weighted) the corpus must know for BM25's full say.
+FULL_EVIDENCE = 0.5
 
 RANKING_METHODS: Registry[RankingMethod] = Registry("method")
+
+
+def lexical_weight(retrieval: Retrieval) -> float:
+    """Return the lexical half's say: full when the corpus knows the question's words.
+
+    A question whose words the corpus lacks (another script, symbols) gets BM25 scores from
+    the few terms that happen to match, which are noise; its weight falls with its evidence.
+    """
+    return LEXICAL_WEIGHT * min(1.0, retrieval.lexical_evidence / FULL_EVIDENCE)
 
 
 @RANKING_METHODS.register("hybrid")
 def z_score_fusion(retrieval: Retrieval) -> Ranking:
     """Rank every candidate of either half by its dense z-score plus the weighted lexical one."""
     rows = {row for row, _ in retrieval.dense_top} | set(retrieval.lexical)
-    return best_first(
-        {r: retrieval.dense_z(r) + LEXICAL_WEIGHT * retrieval.lexical_z(r) for r in rows}
-    )
+    weight = lexical_weight(retrieval)
+    return best_first({r: retrieval.dense_z(r) + weight * retrieval.lexical_z(r) for r in rows})
 
 
 @RANKING_METHODS.register("dense")

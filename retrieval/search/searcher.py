@@ -121,6 +121,7 @@ class Searcher:
             float(cosines.std()),
             float(all_lexical.mean()) if len(all_lexical) else 0.0,
             float(all_lexical.std()) if len(all_lexical) else 0.0,
+            self.index.lexical.known_share(query),
         )
 
     def rank(self, query: str, method: str = "hybrid", depth: int = CANDIDATES) -> Ranking:

@@ -23,8 +23,8 @@ from retrieval.errors import IndexStateError, Remedy, UsageError
 from retrieval.fileio import fsync_tree, replace_dir
 from retrieval.ingest import Document, Paragraph, corpus_hash, iter_paragraphs
 from retrieval.progress import Say
-from retrieval.search.lexical import LexicalIndex
 from retrieval.store.base import BuildSpec, StoreBackend, VectorStore
+from retrieval.store.lexical import LexicalIndex
 from retrieval.store.manifest import (
     BM25_DIR,
     EMBEDDINGS,

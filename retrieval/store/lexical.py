@@ -1,65 +1,22 @@
-"""The lexical half of search: BM25 (bm25s) over jieba words and bigrams of normalised text."""
+"""The lexical index: BM25 (bm25s) over the search words of each paragraph, saved with the index."""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rjieba
 
 from retrieval.errors import IndexStateError
-from retrieval.normalize import normalize
+from retrieval.words import TOKENIZER_VERSION, index_tokens, query_terms, query_tokens
 
-# Bump when index_tokens() changes what a text yields: BM25 indexes built before are stale.
-TOKENIZER_VERSION = 2
 SETTINGS_FILE = "qabot-lexical.json"
 BM25_K1 = 1.5
 BM25_B = 0.75
-# Function words and punctuation carry no evidence of which paragraph answers a question.
-STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 有 也 都 就 而 对 为 把 被 从 到 向 以 等 中 上 下 这 那 哪 个 "
-    "吗 呢 吧 啊 呀 么 什么 怎么 怎样 如何 多少 几 哪些 哪个 哪里 谁 为什么 是否 多久 何时 "
-    "什么样 请问 一下 我 你 他 她 它 我们 你们 他们 今年 the a an of to in on for is are was "
-    "were what which who when where how many much does do did and or by with at".split()
-)
-_WORD = re.compile(r"\w", re.UNICODE)
-# Runs of CJK characters and digits; Latin words are whole words already, and their letter
-# pairs would match any English question to any paragraph with a Latin name in it.
-_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]+")
-# Bigrams live in their own namespace, so "停水" the word and "停水" the bigram count apart.
-BIGRAM_MARK = "~"
-
-
-def tokenize(text: str) -> list[str]:
-    """Split normalised text into search words: jieba's fine-grained cut, lowercased."""
-    # rjieba is jieba's algorithm and dictionary in Rust: same words, ready in milliseconds
-    # where jieba spends ~0.7 s building its prefix dictionary (most of a one-shot query).
-    words = rjieba.cut_for_search(normalize(text).lower())
-    return [w for w in words if _WORD.search(w) and w.strip()]
-
-
-def bigrams(text: str) -> list[str]:
-    """Return the overlapping character pairs of each run of CJK characters and digits."""
-    pairs: list[str] = []
-    for run in _RUN.findall(normalize(text).lower()):
-        pairs += [BIGRAM_MARK + run[i : i + 2] for i in range(len(run) - 1)]
-    return pairs
-
-
-def index_tokens(text: str) -> list[str]:
-    """Return what BM25 indexes and matches: jieba words plus character bigrams.
-
-    Bigrams catch what the word cut splits differently in question and paragraph (names,
-    numbers with units, words outside jieba's dictionary): on cmrc2018-dev they raise BM25
-    from nDCG@10 0.987 (words only) to 0.992.
-    """
-    return tokenize(text) + bigrams(text)
 
 
 def _bm25s() -> Any:
@@ -68,19 +25,6 @@ def _bm25s() -> Any:
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
-
-
-def query_terms(query: str) -> list[str]:
-    """Return the words of a question worth matching: no stopwords, longest first."""
-    terms = {t for t in tokenize(query) if t not in STOPWORDS}
-    return sorted(terms, key=lambda t: (-len(t), t))
-
-
-def _query_tokens(query: str) -> list[str]:
-    words = [t for t in tokenize(query) if t not in STOPWORDS]
-    # A bigram made only of stopword characters ("什么") is as empty as the word itself.
-    pairs = [b for b in bigrams(query) if b[1:] not in STOPWORDS]
-    return words + pairs
 
 
 class LexicalIndex:
@@ -130,7 +74,7 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """Return the BM25 score of every paragraph for the question."""
-        tokens = [t for t in _query_tokens(query) if t in self._vocab]
+        tokens = [t for t in query_tokens(query) if t in self._vocab]
         if not tokens:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)  # type: ignore[attr-defined]
@@ -141,13 +85,23 @@ class LexicalIndex:
         df = int(self._df[row]) if row is not None and row < len(self._df) else 0
         return math.log(1.0 + (self.count - df + 0.5) / (df + 0.5))
 
+    def known_share(self, query: str) -> float:
+        """Return the share of the question's words (stopwords aside) that some paragraph has.
+
+        Near 1 for a question in the corpus's language and vocabulary; 0 for one in another
+        script (English over Chinese paragraphs), whose BM25 scores are then noise. Words, not
+        bigrams: bigrams across a question word ("路什") are unknown in any corpus.
+        """
+        words = query_terms(query)
+        return sum(w in self._vocab for w in words) / len(words) if words else 0.0
+
     def coverage(self, query: str, text: str) -> float:
         """Return the idf-weighted share of the question's words and bigrams found in text.
 
         A question about something the corpus never mentions keeps its rare words unmatched,
         so its best passage covers little of it even when the topic is close.
         """
-        wanted = set(_query_tokens(query))
+        wanted = set(query_tokens(query))
         if not wanted:
             return 0.0
         present = set(index_tokens(text))
