@@ -116,49 +116,75 @@ def _page_lines(page: object) -> tuple[list[_Line], float]:
     box = ctypes.byref(rect)
     fonts: dict[int, tuple[str, int]] = {}
     lines: list[_Line] = []
-    current: _Line | None = None
-    gap_space = False
     count = textpage.count_chars()
     text = textpage.get_text_range() if count else ""
     if len(text) != count:  # characters beyond the BMP: one code point per index instead
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 0xFFFE) for i in range(count))
+    # The hot loop of the reader: one call into PDFium per character, the rest in locals.
+    get_box, category = pdfium_c.FPDFText_GetLooseCharBox, unicodedata.category
+    current: _Line | None = None
+    chars: list[str] = []
+    end = top = box_height = size = 0.0
+    gap_space = generated = False
     for i, ch in enumerate(text):
         if ch.isspace():
-            gap_space = gap_space or not pdfium_c.FPDFText_IsGenerated(raw, i)
+            # A space PDFium made up from a gap counts only if the gap is a space wide (below).
+            generated = generated or pdfium_c.FPDFText_IsGenerated(raw, i)
+            gap_space = gap_space or not generated
             continue
-        if ch in "\ufffe\uffff" or unicodedata.category(ch)[0] == "C":
+        if ch < " " or (ch > "~" and category(ch)[0] == "C"):
             continue
-        pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
-        x0, x1, y_top = rect.left, rect.right, height - rect.top
-        if current is not None:
-            gap = x0 - current.x1
-            size = current.size
+        get_box(raw, i, box)
+        left, right, char_top = rect.left, rect.right, rect.top
+        gap = left - end
+        if (
+            current is not None
+            and -0.5 * size <= gap <= GUTTER * size
+            and abs(char_top - top) < 0.3 * size
+            and abs(char_top - rect.bottom - box_height) < 0.15 * size
+        ):
             if (
-                -0.5 * size <= gap <= GUTTER * size
-                and abs(y_top - current.top) < 0.3 * size
-                and abs(rect.top - rect.bottom - current.height) < 0.05 * size
+                gap_space
+                or (gap > 0.15 * size and ch.isascii() and chars[-1].isascii())
+                or (generated and gap > 0.25 * size)
             ):
-                spaced = gap_space or (
-                    gap > 0.15 * size and ch.isascii() and current.text[-1].isascii()
-                )
-                current.text += f" {ch}" if spaced else ch
-                current.x1 = max(current.x1, x1)
-                current.chars += 1
-                gap_space = False
-                continue
-        y_bottom = height - rect.bottom
-        size = round(pdfium_c.FPDFText_GetFontSize(raw, i) * 2) / 2 or round(y_bottom - y_top)
-        current = _Line(x0, y_top, x1, y_bottom, size, _font_info(raw, i, fonts), ch, 1)
+                chars.append(" ")
+            chars.append(ch)
+            end = max(end, right)
+            gap_space = generated = False
+            continue
+        if current is not None:
+            current.text, current.x1, current.chars = "".join(chars), end, len(chars)
+            current.text += " " if gap_space else ""  # a space between two lines is kept
+        top, box_height, end = char_top, char_top - rect.bottom, right
+        size = round(pdfium_c.FPDFText_GetFontSize(raw, i) * 2) / 2 or round(box_height)
+        bold = _font_info(raw, i, fonts)
+        current = _Line(left, height - top, right, height - rect.bottom, size, bold)
         lines.append(current)
-        gap_space = False
+        chars = [ch]
+        gap_space = generated = False
+    if current is not None:
+        current.text, current.x1, current.chars = "".join(chars), end, len(chars)
     textpage.close()
     return _merge_row_pieces(lines), height
+
+
+def _rows(lines: list[_Line]) -> list[_Line]:
+    """Sort lines top down, and left to right within a row (tops a little apart count as one)."""
+    ordered: list[_Line] = []
+    row: list[_Line] = []
+    for line in sorted(lines, key=lambda ln: ln.top):
+        if row and line.top - row[0].top >= 0.3 * max(line.size, row[0].size):
+            ordered += sorted(row, key=lambda ln: ln.x0)
+            row = []
+        row.append(line)
+    return ordered + sorted(row, key=lambda ln: ln.x0)
 
 
 def _merge_row_pieces(lines: list[_Line]) -> list[_Line]:
     """Merge pieces of one line that the content stream drew apart (same row, touching)."""
     merged: list[_Line] = []
-    for line in sorted(lines, key=lambda ln: (round(ln.top / 2), ln.x0)):
+    for line in _rows(lines):
         for other in reversed(merged[-8:]):
             same_row = abs(other.top - line.top) < 0.3 * line.size
             gap = line.x0 - other.x1
@@ -234,6 +260,13 @@ def _gutters(lines: list[_Line], unit: float) -> list[tuple[float, float]]:
     return [g for g in _gaps(spans, x0, x1) if g[1] - g[0] >= GUTTER * unit]
 
 
+def _has_columns(lines: list[_Line], unit: float) -> bool:
+    """Tell whether lines stand in columns of two lines or more (not a short line beside one)."""
+    gutters = _gutters(lines, unit) if len(lines) > 3 else []
+    columns = _split(lines, [(a + b) / 2 for a, b in gutters], "x0") if gutters else []
+    return len(columns) > 1 and all(len(column) > 1 for column in columns)
+
+
 def _edges(lines: list[_Line]) -> tuple[float, float]:
     """Return a column's left edge and the right edge its full lines reach.
 
@@ -279,11 +312,11 @@ def _reading_order(
             if gap[1] - gap[0] < 0.3 * unit:
                 break
             candidate = _cut_rows(lines, gap)
-            if any(len(part) > 1 and _gutters(part, unit) for part in candidate):
+            if any(_has_columns(part, unit) for part in candidate):
                 parts = candidate
                 break
     if len(parts) < 2:
-        return [(sorted(lines, key=lambda ln: (ln.top, ln.x0)), column)]
+        return [(_rows(lines), column)]
     return [leaf for part in parts for leaf in _reading_order(part, unit, column)]
 
 
@@ -402,7 +435,8 @@ def _render(block: _Block) -> str:
         return "\n".join(ln.text.strip() for ln in block.lines)
     text = ""
     for ln in block.lines:
-        text = _join(text, ln.text.strip())
+        text = _join(text, ln.text)
+    text = text.strip()
     return f"{'#' * block.level} {text}" if block.kind == "heading" else text
 
 

@@ -136,15 +136,102 @@ class Flow:
         self.y += self.leading * 0.3
 
 
-def new_pdf(page_format: str | tuple[float, float] = "A3") -> object:
+def new_pdf(page_format: str | tuple[float, float] = "A3", scramble: bool = False) -> object:
+    """Return an fpdf2 document with the two CJK fonts.
+
+    With `scramble`, each page's text is written to the file row by row across the whole
+    page (by its baseline, then left to right), as some typesetting programs write it: the
+    file's order is then not the reading order, and a reader must find the columns itself.
+    """
     from fpdf import FPDF
 
-    pdf = FPDF(unit="pt", format=page_format)
+    class RowOrderFPDF(FPDF):  # type: ignore[misc]
+        pending: list[tuple[float, float, str, str, float]] = []
+
+        def text(self, x: float, y: float, text: str = "") -> None:  # type: ignore[override]
+            if not scramble:
+                return super().text(x, y, text)
+            self.pending.append((y, x, text, self.font_family, self.font_size_pt))
+
+        def flush(self) -> None:
+            for y, x, text, family, size in sorted(self.pending, key=lambda t: (round(t[0]), t[1])):
+                self.set_font(family, size=size)
+                super().text(x, y, text)
+            self.pending = []
+
+        def add_page(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+            if self.page:
+                self.flush()
+            super().add_page(*args, **kwargs)
+
+        def output(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            self.flush()
+            return super().output(*args, **kwargs)
+
+    pdf = RowOrderFPDF(unit="pt", format=page_format)
     pdf.set_creation_date(WHEN)
     pdf.set_auto_page_break(False)
     pdf.add_font("serif", fname=str(SERIF), collection_font_number=SC)
     pdf.add_font("sans", fname=str(SANS_BOLD), collection_font_number=SC)
     return pdf
+
+
+class ReportlabPdf:
+    """The few drawing calls `make_newspaper` makes, on a reportlab canvas (TrueType fonts).
+
+    The benchmark (benchmarks/formats.py) sets the newspaper with it too, so that the PDF
+    libraries are compared on a second producer and font format (WenQuanYi Zen Hei, from
+    Debian's ``fonts-wqy-zenhei``; it has no bold face, so headings differ by size only).
+    """
+
+    def __init__(
+        self, path: Path, font: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    ):
+        from reportlab.lib.pagesizes import A3
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+        from reportlab.pdfgen.canvas import Canvas
+
+        for name in ("serif", "sans"):
+            pdfmetrics.registerFont(TTFont(name, str(font), subfontIndex=0))
+        self.w, self.h = A3
+        self.canvas = Canvas(str(path), pagesize=A3, invariant=True)
+        self.font, self.size = "serif", 10.0
+        self.pending: list[tuple[float, float, str, str, float]] = []
+        self.started = False
+
+    def set_font(self, family: str, size: float) -> None:
+        self.font, self.size = family, size
+
+    def get_string_width(self, text: str) -> float:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        return float(stringWidth(text, self.font, self.size))
+
+    def text(self, x: float, y: float, text: str) -> None:
+        self.pending.append((y, x, text, self.font, self.size))
+
+    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
+        self.canvas.line(x1, self.h - y1, x2, self.h - y2)
+
+    def rect(self, x: float, y: float, w: float, h: float) -> None:
+        self.canvas.rect(x, self.h - y - h, w, h)
+
+    def _flush(self) -> None:
+        for y, x, text, font, size in sorted(self.pending, key=lambda t: (round(t[0]), t[1])):
+            self.canvas.setFont(font, size)
+            self.canvas.drawString(x, self.h - y, text)
+        self.pending = []
+
+    def add_page(self) -> None:
+        if self.started:
+            self._flush()
+            self.canvas.showPage()
+        self.started = True
+
+    def output(self, _path: str) -> None:
+        self._flush()
+        self.canvas.save()
 
 
 def running_head(pdf: object, page: int, left: str, right: str, folio: str) -> None:
@@ -202,12 +289,15 @@ def place(
     return flow
 
 
-def make_newspaper(path: Path, changed: bool = False) -> None:
-    """The bundled page as a two-page A3 newspaper: 5 columns, spanning heads, boxed notices."""
+def make_newspaper(path: Path, changed: bool = False, producer: str = "fpdf2") -> None:
+    """The bundled page as a two-page A3 newspaper: 5 columns, spanning heads, boxed notices.
+
+    The text is written to the file in rows across the page, not in reading order.
+    """
     articles = seed_articles()
     if changed:  # the second edition corrects one figure in one paragraph
         articles = [[b.replace("1666万元", "1668万元") for b in a] for a in articles]
-    pdf = new_pdf("A3")
+    pdf = new_pdf("A3", scramble=True) if producer == "fpdf2" else ReportlabPdf(path)
     head = ("山西日报 · 综合新闻", "2023年8月30日 星期三 第{page}版")
     # Page 1: the lead article across five columns, the next one below it in three.
     pdf.add_page()  # type: ignore[attr-defined]
