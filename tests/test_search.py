@@ -10,7 +10,8 @@ import pytest
 from bot.wording import cli_message
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, Remedy
-from retrieval.search import LEXICAL_WEIGHT, METHODS, Searcher, confidence, ranking_method
+from retrieval.search import LEXICAL_WEIGHT, Searcher, confidence, ranking_method
+from retrieval.search.fusion import RANKING_METHODS
 from tests.conftest import FakeEncoder
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
@@ -18,7 +19,7 @@ DOC = "shanxi-taiyuan-news-2023-08-30"
 
 def test_each_method_ranks_the_matching_paragraph_high(searcher: Searcher) -> None:
     question = "青年路什么时候停水"
-    for method in METHODS:
+    for method in RANKING_METHODS.names:  # the first stage; the reader has its own tests
         rows = [r for r, _ in searcher.rank(question, method)]
         ids = [searcher.index.paragraphs[r].id for r in rows]
         # The bag-of-characters encoder is crude; BM25 and the fusion must get it first.

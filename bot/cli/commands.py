@@ -9,7 +9,7 @@ from typing import TextIO
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
-from retrieval.search import METHODS, ranking_method
+from retrieval.search import METHODS, check_method
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -54,7 +54,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     if not methods:
         raise UsageError(f"--methods is empty; choose from {', '.join(METHODS)}")
     for method in methods:
-        ranking_method(method)
+        check_method(method)
     if args.depth < 10 or (args.limit is not None and args.limit < 1):
         raise UsageError("--depth must be at least 10 and --limit at least 1")
     evaluate.require_ir_measures()

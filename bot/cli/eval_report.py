@@ -50,10 +50,12 @@ def _summary(evaluation: Evaluation) -> str:
         + (f", {len(ds.unanswerable)} unanswerable" if ds.unanswerable else "")
         + f", {evaluation.target.paragraphs} paragraphs"
     ]
-    rates = flag_rates(evaluation)
-    if rates:
+    for judge in evaluation.judges:
+        rates = flag_rates(evaluation, judge)
+        if not rates:
+            continue
         line = (
-            f"not confident (hybrid, threshold {evaluation.threshold:.3f}): "
+            f"not confident ({judge.method}, threshold {judge.threshold:.3f}): "
             f"{rates['answerable_flagged']:.1%} of answerable"
         )
         if "unanswerable" in rates:
@@ -93,15 +95,24 @@ def record(evaluation: Evaluation) -> dict[str, object]:
             label: {m: round(v, 6) for m, v in group_metrics(result, ids).items()}
             for label, ids in groups(evaluation.dataset).items()
         }
+        if result.threshold is not None:
+            entry["confidence"] = {
+                "threshold": result.threshold,
+                **flag_rates(evaluation, result),
+            }
         methods[name] = entry
     ds = evaluation.dataset
+    served = evaluation.judges[0] if evaluation.judges else None
     return {
         "dataset": str(ds.path),
         "questions": len(ds.answerable),
         "unanswerable": len(ds.unanswerable),
         "paragraphs": evaluation.target.paragraphs,
         "methods": methods,
-        "confidence": {"threshold": evaluation.threshold, **flag_rates(evaluation)},
+        # The served method's judgement (the first that judges), as before.
+        "confidence": (
+            {"threshold": served.threshold, **flag_rates(evaluation, served)} if served else {}
+        ),
     }
 
 

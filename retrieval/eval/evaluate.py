@@ -14,7 +14,8 @@ from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, Remedy
 from retrieval.eval.beir import Dataset, Query
 from retrieval.eval.targets import Target
-from retrieval.search import CANDIDATES, METHODS, Searcher, ranking_method
+from retrieval.search import CANDIDATES, DEFAULT_METHOD, METHODS, Searcher, check_method
+from retrieval.search.rerank import RERANKERS
 
 # Names as ir-measures spells them; RR@10 is cut at 10 (pytrec_eval's recip_rank is not).
 MEASURES = ("R@1", "R@3", "R@5", "R@10", "RR@10", "nDCG@10")
@@ -30,6 +31,10 @@ class MethodResult:
     method: str
     rankings: dict[str, list[tuple[str, float]]]  # question id -> [(paragraph id, score)]
     seconds: float
+    # Question id -> probability that the corpus answers it, for the methods that judge it
+    # (the hybrid, for the first stage; each re-ranker for itself), and the line they draw.
+    confidence: dict[str, float] = field(default_factory=dict)
+    threshold: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     per_query: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -44,12 +49,16 @@ class Evaluation:
 
     target: Target
     methods: dict[str, MethodResult]
-    confidence: dict[str, float]  # question id -> probability that the corpus answers it
-    threshold: float
 
     @property
     def dataset(self) -> Dataset:
         return self.target.dataset
+
+    @property
+    def judges(self) -> list[MethodResult]:
+        """Return the methods that judged whether the corpus answers, served method first."""
+        judged = [r for r in self.methods.values() if r.threshold is not None]
+        return sorted(judged, key=lambda r: r.method != DEFAULT_METHOD)
 
 
 def require_ir_measures() -> Any:
@@ -103,10 +112,9 @@ def run(
     progress: bool = True,
 ) -> Evaluation:
     """Rank every question of the set by each method and score the rankings."""
-    from tqdm import tqdm
 
     for method in methods:
-        ranking_method(method)  # an unknown name fails here, before any work
+        check_method(method)  # an unknown name fails here, before any work
     searcher = target.searcher
     queries = target.dataset.queries
     needs_dense = any(m != "bm25" for m in methods)
@@ -116,22 +124,33 @@ def run(
         memo = _Memo(searcher.encoder, vectors)
         searcher = Searcher(searcher.index, lambda: memo)
     results: dict[str, MethodResult] = {}
-    confidence: dict[str, float] = {}
     for method in methods:
-        rankings: dict[str, list[tuple[str, float]]] = {}
-        started = time.perf_counter()
-        for q in tqdm(queries, desc=method, disable=not progress, file=sys.stderr):
-            if method == "hybrid":
-                rows, confidence[q.id] = searcher.rank_with_confidence(q.text, "hybrid", depth)
-            else:
-                rows = searcher.rank(q.text, method, depth)
-            rankings[q.id] = [(target.row_id(r), s) for r, s in rows[:depth]]
-        seconds = time.perf_counter() - started + (encode_seconds if method != "bm25" else 0)
-        results[method] = MethodResult(method, rankings, seconds)
+        results[method] = _run_method(target, searcher, method, depth, progress)
+        if method != "bm25":
+            results[method].seconds += encode_seconds
     score(target.dataset, results.values())
-    from retrieval.search.confidence import THRESHOLD
+    return Evaluation(target, results)
 
-    return Evaluation(target, results, confidence, THRESHOLD)
+
+def _run_method(
+    target: Target, searcher: Searcher, method: str, depth: int, progress: bool
+) -> MethodResult:
+    """Rank every question by one method (with its judgement, where it makes one)."""
+    from tqdm import tqdm
+
+    judges = method == "hybrid" or method in RERANKERS.names
+    result = MethodResult(method, {}, 0.0)
+    started = time.perf_counter()
+    for q in tqdm(target.dataset.queries, desc=method, disable=not progress, file=sys.stderr):
+        if judges:
+            ranked = searcher.rank_with_confidence(q.text, method, depth)
+            rows = ranked.ranking
+            result.confidence[q.id], result.threshold = ranked.confidence, ranked.threshold
+        else:
+            rows = searcher.rank(q.text, method, depth)
+        result.rankings[q.id] = [(target.row_id(r), s) for r, s in rows[:depth]]
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def run_dict(rankings: dict[str, list[tuple[str, float]]]) -> dict[str, dict[str, float]]:
@@ -185,17 +204,18 @@ def gold_rank(ranking: Sequence[tuple[str, float]], gold: dict[str, int]) -> int
     return None
 
 
-def flag_rates(evaluation: Evaluation) -> dict[str, float | int]:
-    """Return how often the served answer was marked not confident, by kind of question."""
+def flag_rates(evaluation: Evaluation, result: MethodResult) -> dict[str, float | int]:
+    """Return how often a method marked its answer not confident, by kind of question."""
     ds = evaluation.dataset
-    conf = evaluation.confidence
-    if not conf:
+    conf = result.confidence
+    if not conf or result.threshold is None:
         return {}
+    threshold = result.threshold
     answerable = [q.id for q in ds.answerable if q.id in conf]
     unanswerable = [q.id for q in ds.unanswerable if q.id in conf]
 
     def share(ids: list[str]) -> float:
-        return sum(conf[i] < evaluation.threshold for i in ids) / len(ids) if ids else 0.0
+        return sum(conf[i] < threshold for i in ids) / len(ids) if ids else 0.0
 
     rates: dict[str, float | int] = {
         "answerable": len(answerable),

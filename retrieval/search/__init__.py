@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 from retrieval.search.candidates import Ranking, Retrieval
-from retrieval.search.fusion import LEXICAL_WEIGHT, METHODS, ranking_method
+from retrieval.search.fusion import LEXICAL_WEIGHT, ranking_method
 from retrieval.search.question import MAX_QUESTION_CHARS, check_question
 from retrieval.search.refs import BadParagraphRef
-from retrieval.search.searcher import CANDIDATES, Answer, Passage, Searcher
+from retrieval.search.searcher import (
+    CANDIDATES,
+    DEFAULT_METHOD,
+    METHODS,
+    Answer,
+    Passage,
+    Ranked,
+    Searcher,
+    check_method,
+)
 
 __all__ = [
     "CANDIDATES",
+    "DEFAULT_METHOD",
     "LEXICAL_WEIGHT",
     "MAX_QUESTION_CHARS",
     "METHODS",
     "Answer",
     "BadParagraphRef",
     "Passage",
+    "Ranked",
     "Ranking",
     "Retrieval",
     "Searcher",
+    "check_method",
     "check_question",
     "ranking_method",
 ]

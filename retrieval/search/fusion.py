@@ -1,7 +1,7 @@
 """The first-stage rankings by name: dense, BM25 and their fusion; one registry for all.
 
 A ranking method is a function from a `Retrieval` to a `Ranking`, registered with
-`@RANKING_METHODS.register("name")`; `qabot ask --method` and `qabot eval` choose from them.
+`@RANKING_METHODS.register("name")`; re-rankers (search/rerank.py) come after them.
 """
 
 from __future__ import annotations
@@ -52,5 +52,4 @@ def lexical_ranking(retrieval: Retrieval) -> Ranking:
     return best_first(retrieval.lexical)
 
 
-METHODS: tuple[str, ...] = RANKING_METHODS.names
 ranking_method = RANKING_METHODS.get

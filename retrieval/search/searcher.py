@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import threadpoolctl
@@ -13,14 +14,19 @@ from retrieval.errors import QabotError, Remedy
 from retrieval.ingest import Paragraph
 from retrieval.search.candidates import Ranking, Retrieval, best_first
 from retrieval.search.confidence import THRESHOLD, Signals, is_latin, probability
-from retrieval.search.fusion import ranking_method
+from retrieval.search.fusion import RANKING_METHODS, ranking_method
 from retrieval.search.question import check_question
 from retrieval.search.refs import BadParagraphRef
+from retrieval.search.rerank import RERANKERS, Reranker
 from retrieval.store.index import EMBEDDINGS, LoadedIndex
 from retrieval.store.paragraphs import Rows
 
 # How deep each half is read before fusing; beyond this a paragraph is not a candidate.
 CANDIDATES = 100
+# Every ranking method: the first-stage ones, then each re-ranker (over the hybrid).
+METHODS = RANKING_METHODS.names + RERANKERS.names
+# What qabot serves when no method is asked for.
+DEFAULT_METHOD = "hybrid"
 # The dense z-score of a question needs the mean and spread of its cosines to the corpus:
 # exact up to this many paragraphs, from an even sample of them beyond.
 BACKGROUND_ROWS = 4096
@@ -33,6 +39,7 @@ class Passage:
     paragraph: Paragraph
     score: float
     rank: int
+    span: tuple[int, int] | None = None  # the answer's character offsets in paragraph.text
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,26 @@ class Answer:
     confidence: float | None = None
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """A question's ranking by one method, with the probability that the corpus answers it."""
+
+    ranking: Ranking
+    confidence: float
+    threshold: float  # the method's line between confident and not
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # row -> answer offsets
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= self.threshold
+
+
+def check_method(method: str) -> None:
+    """Raise a usage error naming the methods there are, for an unknown one."""
+    if RERANKERS.find(method) is None:
+        ranking_method(method)
+
+
 class Searcher:
     """Answer questions from a loaded index, encoding questions with a (lazily made) encoder."""
 
@@ -62,6 +89,8 @@ class Searcher:
         self._make_encoder = encoder
         self._encoder: Encoder | None = None
         self._background: np.ndarray | None = None
+        self._rerankers: dict[str, Reranker] = {}
+        self._rerankers_lock = threading.Lock()
 
     @property
     def encoder(self) -> Encoder:
@@ -124,11 +153,20 @@ class Searcher:
             self.index.lexical.known_share(query),
         )
 
-    def rank(self, query: str, method: str = "hybrid", depth: int = CANDIDATES) -> Ranking:
+    def reranker(self, name: str) -> Reranker:
+        """Return the named re-ranker, made (its model loaded) on first use."""
+        with self._rerankers_lock:
+            if name not in self._rerankers:
+                self._rerankers[name] = RERANKERS.get(name)()
+            return self._rerankers[name]
+
+    def rank(self, query: str, method: str = DEFAULT_METHOD, depth: int = CANDIDATES) -> Ranking:
         """Return (row, score) for the question, best first, by the given method.
 
         The single-half methods run only their half, so their speed can be measured alone.
         """
+        if RERANKERS.find(method) is not None:
+            return self.rank_with_confidence(query, method, depth).ranking
         rank = ranking_method(method)
         if method == "dense":
             return self._dense(query, depth)[0]
@@ -147,30 +185,36 @@ class Searcher:
         return Signals(cosine, dense_z, coverage, 1.0 if is_latin(retrieval.query) else 0.0)
 
     def rank_with_confidence(
-        self, query: str, method: str = "hybrid", depth: int = CANDIDATES
-    ) -> tuple[Ranking, float]:
+        self, query: str, method: str = DEFAULT_METHOD, depth: int = CANDIDATES
+    ) -> Ranked:
         """Return the ranking by the method, and the probability that the corpus answers it.
 
-        The probability is that of the hybrid's first passage, whatever the method shown.
+        A re-ranker judges by what it read; the first-stage methods all take the probability
+        of the hybrid's first passage from the retrieval signals (search/confidence.py).
         """
-        rank = ranking_method(method)
+        check_method(method)
         retrieval = self.retrieve(query, depth)
         hybrid = ranking_method("hybrid")(retrieval)
+        if RERANKERS.find(method) is not None:
+            reranker = self.reranker(method)
+            reread = reranker(query, hybrid, self.index.paragraphs)
+            return Ranked(reread.ranking, reread.confidence, reranker.threshold, reread.spans)
         confidence = probability(self.signals(retrieval, hybrid)) if hybrid else 0.0
-        return (hybrid if method == "hybrid" else rank(retrieval)), confidence
+        ranking = hybrid if method == "hybrid" else ranking_method(method)(retrieval)
+        return Ranked(ranking, confidence, THRESHOLD)
 
-    def search(self, query: str, k: int = 3, offset: int = 0, method: str = "hybrid") -> Answer:
+    def search(
+        self, query: str, k: int = 3, offset: int = 0, method: str = DEFAULT_METHOD
+    ) -> Answer:
         """Return passages offset+1 .. offset+k of the ranking, and whether they answer it."""
         text = check_question(query)
-        ranking, confidence = self.rank_with_confidence(
-            text, method, depth=max(CANDIDATES, offset + k)
-        )
-        chosen = ranking[offset : offset + k]
+        ranked = self.rank_with_confidence(text, method, depth=max(CANDIDATES, offset + k))
+        chosen = ranked.ranking[offset : offset + k]
         passages = tuple(
-            Passage(self.index.paragraphs[row], score, offset + i + 1)
+            Passage(self.index.paragraphs[row], score, offset + i + 1, ranked.spans.get(row))
             for i, (row, score) in enumerate(chosen)
         )
-        return Answer(text, passages, confidence >= THRESHOLD, len(ranking), confidence)
+        return Answer(text, passages, ranked.confident, len(ranked.ranking), ranked.confidence)
 
     def paragraph_ref(self, words: Sequence[str]) -> tuple[str, int]:
         """Turn the words naming a paragraph (`N`, or `DOC N`) into (doc, number).
