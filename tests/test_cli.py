@@ -104,7 +104,7 @@ def test_errors_are_one_line(
 def test_corpus_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "x", "--corpus", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "no corpus files (.docx, .htm, .html, .md, .pdf, .txt) found in" in err
+    assert "no corpus files (.docx, .epub, .htm, .html, .md, .pdf, .txt) found in" in err
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x00\xff")
     assert main(["ask", "x", "--corpus", str(bad)]) == 1

@@ -52,7 +52,7 @@ def test_a_folder_indexes_the_good_files_and_says_one_line_per_other(mixed: Path
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("report.xlsx", "report.xlsx: unsupported format (qabot reads .docx, .htm, .html, .md,"),
+        ("report.xlsx", "report.xlsx: unsupported format (qabot reads .docx, .epub, .htm, .html,"),
         *BAD.items(),
     ],
 )

@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from retrieval.errors import CorpusError
 from retrieval.ingest.html import group_lines
@@ -20,9 +21,9 @@ _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
 _SPACE = re.compile(r"[ \t\u00a0]+")
 
 
-def _heading_level(paragraph: object) -> int:
+def _heading_level(paragraph: Any) -> int:
     """Return a paragraph's heading level (1-6) from its style or outline level; 0 for text."""
-    style = paragraph.style  # type: ignore[attr-defined]
+    style = paragraph.style
     while style is not None:
         name = (style.name or "").strip()
         if name.lower() == "title":
@@ -46,19 +47,19 @@ def _clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _row(row: object) -> str:
+def _row(row: Any) -> str:
     cells: list[str] = []
-    for cell in row.cells:  # type: ignore[attr-defined]
+    for cell in row.cells:
         text = _clean(cell.text).replace("\n", " ")
         if text and (not cells or cells[-1] != text):  # a merged cell repeats
             cells.append(text)
     return " | ".join(cells)
 
 
-def _blocks(document: object) -> Iterator[str]:
+def _blocks(document: Any) -> Iterator[str]:
     from docx.table import Table
 
-    for item in document.iter_inner_content():  # type: ignore[attr-defined]
+    for item in document.iter_inner_content():
         if isinstance(item, Table):
             yield from group_lines(_row(row) for row in item.rows)
             continue

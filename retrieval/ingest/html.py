@@ -12,6 +12,7 @@ import codecs
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from retrieval.errors import CorpusError
 from retrieval.ingest.cutter import MAX_JOINED_CHARS, ends_sentence
@@ -72,11 +73,11 @@ def decode_html(data: bytes, name: str) -> str:
     return data.decode(_SUPERSETS.get(encoding, best.encoding), errors="replace")
 
 
-def _strip_boilerplate(root: object) -> None:
+def _strip_boilerplate(root: Any) -> None:
     """Remove navigation, ads, share bars, comments and footers by tag and by class or id."""
-    for comment in root.xpath("//comment()"):  # type: ignore[attr-defined]
+    for comment in root.xpath("//comment()"):
         comment.drop_tree()
-    for element in list(root.iter()):  # type: ignore[attr-defined]
+    for element in list(root.iter()):
         if not isinstance(element.tag, str):
             continue
         names = f"{element.get('class', '')} {element.get('id', '')}"
@@ -85,15 +86,15 @@ def _strip_boilerplate(root: object) -> None:
                 element.drop_tree()
 
 
-def _text(element: object) -> str:
+def _text(element: Any) -> str:
     """Return an element's text on one line (``<br>`` keeps its line break)."""
     parts: list[str] = []
-    for piece in element.itertext():  # type: ignore[attr-defined]
+    for piece in element.itertext():
         parts.append(piece)
     return _SPACE.sub(" ", "".join(parts)).strip()
 
 
-def _lines(element: object) -> str:
+def _lines(element: Any) -> str:
     """Return a paragraph's text, one line per ``<br>``-separated line."""
     from lxml import html as lxml_html
 
@@ -104,19 +105,19 @@ def _lines(element: object) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _blocks(element: object) -> Iterator[str]:
+def _blocks(element: Any) -> Iterator[str]:
     """Walk the article in document order: headings, paragraphs, list items, table rows."""
-    tag = element.tag if isinstance(element.tag, str) else ""  # type: ignore[attr-defined]
+    tag = element.tag if isinstance(element.tag, str) else ""
     if re.fullmatch(r"h[1-6]", tag):
         text = _text(element)
         if text:
             yield f"{'#' * int(tag[1])} {text}"
         return
     if tag == "table":
-        yield from group_lines(_row(tr) for tr in element.iter("tr"))  # type: ignore[attr-defined]
+        yield from group_lines(_row(tr) for tr in element.iter("tr"))
         return
     if tag in ("ul", "ol"):
-        items = [_lines(li) for li in element if li.tag == "li"]  # type: ignore[attr-defined]
+        items = [_lines(li) for li in element if li.tag == "li"]
         yield from group_lines(items)
         return
     if tag in ("li", "p", "pre") or (tag in _BLOCK_TAGS and not _has_blocks(element)):
@@ -124,16 +125,16 @@ def _blocks(element: object) -> Iterator[str]:
         if text:
             yield text
         return
-    if tag and element.text and element.text.strip():  # type: ignore[attr-defined]
-        yield _SPACE.sub(" ", element.text).strip()  # type: ignore[attr-defined]
-    for child in element:  # type: ignore[attr-defined]
+    if tag and element.text and element.text.strip():
+        yield _SPACE.sub(" ", element.text).strip()
+    for child in element:
         yield from _blocks(child)
         if child.tail and child.tail.strip() and tag in _BLOCK_TAGS | {"body", "td"}:
             yield _SPACE.sub(" ", child.tail).strip()
 
 
-def _row(tr: object) -> str:
-    cells = [_text(c) for c in tr if c.tag in ("td", "th")]  # type: ignore[attr-defined]
+def _row(tr: Any) -> str:
+    cells = [_text(c) for c in tr if c.tag in ("td", "th")]
     return " | ".join(c for c in cells if c)
 
 
@@ -161,18 +162,27 @@ def group_lines(lines: Iterable[str], limit: int = MAX_JOINED_CHARS) -> Iterator
         yield "\n".join(run)
 
 
-def _has_blocks(element: object) -> bool:
+def _has_blocks(element: Any) -> bool:
     block_like = _BLOCK_TAGS | {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "li"}
     return any(
         isinstance(child.tag, str) and child.tag in block_like
-        for child in element.iter()  # type: ignore[attr-defined]
+        for child in element.iter()
         if child is not element
     )
 
 
-def _page_title(root: object) -> str | None:
+def chapter_blocks(root: Any) -> list[str]:
+    """Return the blocks of a whole document (a book chapter): no main-article choice."""
+    body = root.find(".//body")
+    tree = body if body is not None else root
+    for element in list(tree.iter("script", "style", "nav")):
+        element.drop_tree()
+    return list(_blocks(tree))
+
+
+def _page_title(root: Any) -> str | None:
     """Return the page's ``<title>`` without a trailing site name ("通知_某某网")."""
-    found = root.find(".//title")  # type: ignore[attr-defined]
+    found = root.find(".//title")
     if found is None or not (found.text or "").strip():
         return None
     title = _SPACE.sub(" ", found.text).strip()

@@ -21,6 +21,7 @@ FORMAT_MODULES = (
     "retrieval.ingest.pdf",
     "retrieval.ingest.html",
     "retrieval.ingest.docx",
+    "retrieval.ingest.epub",
 )
 # A file this large is almost certainly not prose meant for paragraph retrieval.
 MAX_FILE_BYTES = 64 * 1024 * 1024

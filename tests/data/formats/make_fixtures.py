@@ -585,6 +585,55 @@ def _pin_zip_times(path: Path) -> None:
             new.writestr(fixed, data)
 
 
+CHAPTER = """<?xml version="1.0" encoding="utf-8"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>{title}</title></head>
+<body>{body}</body></html>
+"""
+
+
+def make_epub(path: Path) -> None:
+    """A two-chapter EPUB 3 book (the spine lists the chapters out of file-name order)."""
+    chapters = {
+        "text/b.xhtml": (
+            "第一章 供水",
+            "<h1>第一章 供水</h1><p>全市日均供水量达到78万立方米,高峰日首次突破90万立方米。</p>"
+            "<p>年底前完成剩余42公里老旧管网改造。</p>",
+        ),
+        "text/a.xhtml": (
+            "第二章 图书馆",
+            "<h1>第二章 图书馆</h1><h2>开放时间</h2>"
+            "<p>迎泽区图书馆暑期每天9时至21时开放,少儿阅览室开放至20时。</p>",
+        ),
+    }
+    opf = """<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">
+<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:identifier id="id">qabot-test-book</dc:identifier><dc:title>城市生活手册</dc:title>
+<dc:language>zh-CN</dc:language></metadata>
+<manifest>
+<item id="c1" href="text/b.xhtml" media-type="application/xhtml+xml"/>
+<item id="c2" href="text/a.xhtml" media-type="application/xhtml+xml"/>
+</manifest>
+<spine><itemref idref="c1"/><itemref idref="c2"/></spine>
+</package>
+"""
+    container = """<?xml version="1.0"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+<rootfiles><rootfile full-path="OEBPS/book.opf" media-type="application/oebps-package+xml"/>
+</rootfiles></container>
+"""
+    stamp = (2023, 8, 30, 8, 0, 0)
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr(zipfile.ZipInfo("mimetype", stamp), "application/epub+zip")
+        entries = {"META-INF/container.xml": container, "OEBPS/book.opf": opf}
+        for href, (title, body) in chapters.items():
+            entries[f"OEBPS/{href}"] = CHAPTER.format(title=title, body=body)
+        for name, text in entries.items():
+            info = zipfile.ZipInfo(name, stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            book.writestr(info, text.encode("utf-8"))
+
+
 def make_bad_files() -> None:
     """Files that only look like their format: a cut-off PDF, binary .html, a .docx not a zip."""
     whole = (HERE / "report.pdf").read_bytes()
@@ -601,6 +650,7 @@ def main() -> int:
     make_encrypted(HERE / "encrypted.pdf")
     make_html_pages()
     make_docx(HERE / "report.docx")
+    make_epub(HERE / "handbook.epub")
     make_bad_files()
     for path in sorted(HERE.iterdir()):
         if path.suffix != ".py" and path.name != "README.md":
