@@ -1,4 +1,9 @@
-"""Tests for retrieval.store.milvus against Milvus Lite: same answers as FAISS, rebuilds, errors."""
+"""Tests for retrieval.store.milvus: same answers as FAISS, rebuilds, errors.
+
+The tests that take the `deployment` fixture run twice: on Milvus Lite, and on a real Milvus
+server over TCP with authorization on (marked milvus_server; tests/support/milvus_server.py).
+Authentication and faults on the server are in tests/test_milvus_server.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +39,10 @@ from retrieval.store.milvus import (
     MilvusParagraphs,
     MilvusStore,
 )
+from retrieval.store.milvus.state import new_collection_name
 from retrieval.store.registry import open_backend
 from tests.conftest import SEED, FakeEncoder, run_qabot
+from tests.support.milvus_server import ROOT_TOKEN, MilvusServer, unavailable
 
 
 def _lite_missing() -> str | None:
@@ -70,16 +78,63 @@ def quiet(_: str) -> None:
     pass
 
 
-@pytest.fixture(scope="module")
-def seed_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("milvus") / "seed.db")
+@dataclass
+class Deployment:
+    """Where the tests' collections live: Milvus Lite files, or one server (with a token)."""
+
+    name: str
+    folder: Path
+    server: MilvusServer | None = None
+
+    @property
+    def token(self) -> str:
+        return ROOT_TOKEN if self.server else ""
+
+    def uri(self, name: str, folder: Path | None = None) -> str:
+        """Return the URI of a test's Milvus: its own Lite file (in `folder`), or the server."""
+        return self.server.uri if self.server else str((folder or self.folder) / f"{name}.db")
+
+    def settings(self, name: str, folder: Path | None = None, **fields: Any) -> Settings:
+        uri = self.uri(name, folder)
+        return Settings(backend="milvus", milvus_uri=uri, milvus_token=self.token, **fields)
+
+    def env(self, name: str) -> dict[str, str]:
+        """Return the environment that points a qabot process at this deployment."""
+        return {
+            "QABOT_BACKEND": "milvus",
+            "QABOT_MILVUS_URI": self.uri(name),
+            "QABOT_MILVUS_TOKEN": self.token,
+        }
+
+    def restart(self) -> None:
+        """Kill the server and start it again on the same data (nothing to do for Lite)."""
+        if self.server:
+            self.server.restart()
+
+
+@pytest.fixture(
+    scope="module", params=["lite", pytest.param("server", marks=pytest.mark.milvus_server)]
+)
+def deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
+    folder = tmp_path_factory.mktemp(f"milvus-{request.param}")
+    if request.param == "lite":
+        yield Deployment("Milvus Lite", folder)
+        return
+    reason = unavailable()
+    if reason:
+        pytest.skip(f"no Milvus server: {reason}")
+    with MilvusServer(folder / "server", auth=True) as server:
+        server.start()
+        yield Deployment("Milvus server", folder, server)
 
 
 @pytest.fixture(scope="module")
-def milvus_engine(seed_engine: Engine, seed_uri: str) -> Iterator[Engine]:
-    """The bundled corpus in Milvus Lite, with the real default model (as seed_engine)."""
+def milvus_engine(seed_engine: Engine, deployment: Deployment) -> Iterator[Engine]:
+    """The bundled corpus in Milvus, with the real default model (as seed_engine)."""
     messages: list[str] = []
-    settings = Settings(home=seed_engine.settings.home, backend="milvus", milvus_uri=seed_uri)
+    settings = deployment.settings("seed", home=seed_engine.settings.home)
     engine = Engine(settings, say=messages.append)
     engine.messages = messages  # type: ignore[attr-defined]
     engine.searcher  # noqa: B018  (build it now)
@@ -89,21 +144,17 @@ def milvus_engine(seed_engine: Engine, seed_uri: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def fake_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deployment: Deployment
 ) -> Iterator[tuple[Engine, Path, list[str]]]:
-    """An engine over a copy of the seed corpus in Milvus Lite, with the fake encoder."""
+    """An engine over a copy of the seed corpus in Milvus, with the fake encoder."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(SEED, corpus / SEED.name)
     fake = FakeEncoder()
     monkeypatch.setattr("retrieval.engine.load_encoder", lambda *_args, **_kw: fake)
     messages: list[str] = []
-    settings = Settings(
-        corpus=(corpus,),
-        home=tmp_path / "home",
-        model=fake.model,
-        backend="milvus",
-        milvus_uri=str(tmp_path / "fake.db"),
+    settings = deployment.settings(
+        "fake", tmp_path, corpus=(corpus,), home=tmp_path / "home", model=fake.model
     )
     engine = Engine(settings, say=messages.append)
     yield engine, corpus, messages
@@ -160,9 +211,12 @@ def test_collection_is_indexed_loaded_and_carries_its_record(milvus_engine: Engi
 
 
 @pytest.mark.slow
-def test_persists_after_closing_and_reopening(milvus_engine: Engine) -> None:
+def test_persists_after_closing_and_reopening(
+    milvus_engine: Engine, deployment: Deployment
+) -> None:
     before = _ids(milvus_engine, QUESTIONS[1], "hybrid")
     milvus_engine.close()  # stops Milvus Lite and frees the file
+    deployment.restart()  # a server is killed (SIGKILL) and started again on its data
     milvus_engine.messages.clear()  # type: ignore[attr-defined]
     assert _ids(milvus_engine, QUESTIONS[1], "hybrid") == before
     assert milvus_engine.messages == []  # type: ignore[attr-defined]  (loaded, not rebuilt)
@@ -170,13 +224,23 @@ def test_persists_after_closing_and_reopening(milvus_engine: Engine) -> None:
 
 @pytest.mark.slow
 def test_cli_ask_with_backend_milvus(
-    seed_engine: Engine, milvus_engine: Engine, seed_uri: str
+    seed_engine: Engine, milvus_engine: Engine, deployment: Deployment
 ) -> None:
     question = QUESTIONS[0]
     expected = _ids(seed_engine, question, "hybrid")
     milvus_engine.close()  # Milvus Lite lets one process at a time open the file
+    uri = deployment.uri("seed")
     result = run_qabot(
-        "ask", question, "--json", "-k", "5", "--backend", "milvus", "--milvus-uri", seed_uri
+        "ask",
+        question,
+        "--json",
+        "-k",
+        "5",
+        "--backend",
+        "milvus",
+        "--milvus-uri",
+        uri,
+        env={"QABOT_MILVUS_TOKEN": deployment.token},
     )
     assert result.returncode == 0, result.stderr
     assert "Indexed" not in result.stderr  # the build of this module is used, not redone
@@ -193,21 +257,23 @@ def _quality(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, fl
 
 
 @pytest.mark.slow
-def test_cli_eval_with_backend_milvus(milvus_engine: Engine, seed_uri: str) -> None:
+def test_cli_eval_with_backend_milvus(milvus_engine: Engine, deployment: Deployment) -> None:
     pytest.importorskip("ir_measures")
     milvus_engine.close()
-    on_milvus = run_qabot("eval", "--limit", "20", "--json", "--milvus-uri", seed_uri)
+    on_milvus = run_qabot("eval", "--limit", "20", "--json", env=deployment.env("seed"))
     assert "Indexed" not in on_milvus.stderr
     # The same rankings give the same quality, measure for measure.
     assert _quality(on_milvus) == _quality(run_qabot("eval", "--limit", "20", "--json"))
 
 
 @pytest.mark.slow
-def test_bot_answers_from_milvus(milvus_engine: Engine, seed_uri: str, tmp_path: Path) -> None:
+def test_bot_answers_from_milvus(
+    milvus_engine: Engine, deployment: Deployment, tmp_path: Path
+) -> None:
     from tests.support.telegram_server import BotAPIServer, qabot_bot
 
     milvus_engine.close()
-    env = {"QABOT_BACKEND": "milvus", "QABOT_MILVUS_URI": seed_uri}
+    env = deployment.env("seed")
     with (
         BotAPIServer() as server,
         qabot_bot("--api-url", server.api_url, log=tmp_path / "stderr", env=env),
@@ -226,9 +292,11 @@ def fake_searcher(index: LoadedIndex) -> Searcher:
 
 
 def _collections(engine: Engine) -> list[str]:
+    """Return the collections of the engine's index directory (a server holds others too)."""
     backend = engine.store()
     assert isinstance(backend, MilvusBackend)
-    return sorted(backend.client.list_collections())
+    prefix = new_collection_name(engine.settings.index_dir).rsplit("_", 1)[0] + "_"
+    return sorted(c for c in backend.client.list_collections() if c.startswith(prefix))
 
 
 def test_corpus_change_builds_a_new_collection_and_reuses_vectors(
@@ -268,7 +336,7 @@ def test_a_dropped_collection_is_rebuilt(fake_engine: tuple[Engine, Path, list[s
     assert [p.paragraph.id for p in fake_searcher(index).search("青年路停水", k=1).passages]
 
 
-def test_ivf_index_on_milvus_lite(fake_engine: tuple[Engine, Path, list[str]]) -> None:
+def test_ivf_index(fake_engine: tuple[Engine, Path, list[str]]) -> None:
     engine, _, _ = fake_engine
     index = engine.ensure_index(index_type="ivf")
     assert index.manifest.index_type == "ivf"
@@ -374,7 +442,7 @@ def _free_port() -> int:
 def test_unreachable_server_is_one_clear_line() -> None:
     uri = f"http://127.0.0.1:{_free_port()}"
     with pytest.raises(MilvusError) as caught:
-        MilvusBackend.connect(uri, timeout=2)
+        MilvusBackend.connect(uri, timeout=2, wait=0)
     assert re.search(rf"^cannot reach Milvus at {uri} .*--milvus-uri", cli_message(caught.value))
 
 
@@ -405,7 +473,10 @@ def test_rejected_token_is_one_clear_line(rejecting_server: str) -> None:
     with pytest.raises(MilvusError) as caught:
         MilvusBackend.connect(rejecting_server, token="root:wrong", timeout=5)
     message = cli_message(caught.value)
-    assert "rejected the credentials; check QABOT_MILVUS_TOKEN" in message
+    assert message.endswith(
+        "refused the credentials (it says: auth check failure, please check api key is "
+        "correct); check QABOT_MILVUS_TOKEN"
+    )
     assert "secret" not in message and "wrong" not in message  # credentials never shown
 
 
@@ -476,6 +547,7 @@ def test_cli_errors_are_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("retrieval.store.milvus.connection.CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr("retrieval.store.milvus.connection.READY_WAIT", 0.0)
     argv = [a.format(port=_free_port()) for a in argv]
     started = time.monotonic()
     assert main(["ask", "停水", *argv]) == status

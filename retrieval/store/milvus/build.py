@@ -22,7 +22,12 @@ from retrieval.store.milvus.schema import (
     paragraph_fields,
 )
 from retrieval.store.milvus.search import MilvusStore
-from retrieval.store.milvus.state import new_collection_name, read_state
+from retrieval.store.milvus.state import (
+    building_note,
+    new_collection_name,
+    read_building,
+    read_state,
+)
 from retrieval.store.tuning import HNSW_EF_CONSTRUCTION, HNSW_M, choose_index_type, ivf_lists
 
 # One insert request stays far below the server's 64 MiB gRPC message limit.
@@ -99,7 +104,8 @@ def build_collection(
 
     A build never writes into a collection that searches may be using: it fills a new
     one, and the index directory's manifest switches to it. The build before stays for
-    processes still searching it; the one before that is dropped.
+    processes still searching it; the one before that is dropped, and so is one that a
+    build cut short left behind (see state.building_note).
 
     Raises:
         CorpusError: a paragraph is longer than a Milvus VARCHAR field holds.
@@ -112,7 +118,12 @@ def build_collection(
     here = previous.get("uri") == connection.shown_uri
     if here and previous.get("previous"):
         drop_collection(connection, str(previous["previous"]))
+    # A build cut short (process or server killed) left a collection no manifest names.
+    unfinished = read_building(directory)
+    if unfinished and unfinished not in (previous.get("collection"), previous.get("previous")):
+        drop_collection(connection, unfinished)
     name = new_collection_name(directory)
+    building_note(directory).write_text(name, encoding="utf-8")
     connection.say(f"Writing {n} vectors to Milvus collection {name} at {connection.shown_uri}...")
     try:
         create_collection(connection, name, dim, build_record(spec, kind, n, dim))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,12 @@ INSTALL_PACKAGE = "qabot[milvus]"
 SERVER_SCHEMES = ("http", "https", "tcp", "grpc", "unix")
 CONNECT_TIMEOUT = 10.0
 CALL_TIMEOUT = 60
+# Searches and paragraph reads give up sooner: a bot says Milvus is unavailable after this,
+# not a minute later (pymilvus retries an unreachable server until the timeout).
+READ_TIMEOUT = 10
+# How long a connection waits for a server that is not answering yet (one that is starting
+# accepts connections seconds before it serves them).
+READY_WAIT = 30.0
 
 _Connection = TypeVar("_Connection", bound="MilvusConnection")
 
@@ -82,6 +90,9 @@ def _lite_path(uri: str) -> Path | None:
 
 def _client(uri: str, lite_path: Path | None, token: str, timeout: float) -> Any:
     """Return a pymilvus client of a server, or of a Milvus Lite server started on the file."""
+    # pymilvus names a connection after the URI and an MD5 of the token, and logs that
+    # name: a name of qabot's own keeps even a hash of the token out of every log.
+    alias = {} if lite_path else {"alias": f"qabot-{uuid.uuid4().hex}"}
     pymilvus = import_pymilvus(lite_path is not None)
     if lite_path is not None and lite_in_use(lite_path):
         raise MilvusError(
@@ -94,11 +105,11 @@ def _client(uri: str, lite_path: Path | None, token: str, timeout: float) -> Any
         root.addFilter(hide)
     try:
         target = str(lite_path) if lite_path else uri
-        return pymilvus.MilvusClient(uri=target, token=token, timeout=timeout)
+        return pymilvus.MilvusClient(uri=target, token=token, timeout=timeout, **alias)
     except Exception as exc:
         if lite_path is not None:
             raise MilvusError(f"cannot start Milvus Lite on {lite_path}: {exc}") from exc
-        raise translate(exc, uri, "connect") from exc
+        raise translate(exc, uri, "connect", secret=token) from exc
     finally:
         root.removeFilter(hide)
 
@@ -106,11 +117,15 @@ def _client(uri: str, lite_path: Path | None, token: str, timeout: float) -> Any
 class MilvusConnection:
     """A pymilvus client of one deployment, whose failures become one-line errors."""
 
-    def __init__(self, client: Any, uri: str, lite_path: Path | None, say: Say) -> None:
+    def __init__(
+        self, client: Any, uri: str, lite_path: Path | None, say: Say, secret: str = ""
+    ) -> None:
         self.client = client
         self.uri = uri
         self.lite_path = lite_path
         self.say = say
+        # Only to keep the token out of error messages, should a server ever repeat it.
+        self._secret = secret
 
     @classmethod
     def connect(
@@ -119,8 +134,12 @@ class MilvusConnection:
         token: str = "",
         say: Say = logger.info,
         timeout: float | None = None,
+        wait: float | None = None,
     ) -> _Connection:
         """Connect to a Milvus server, or start Milvus Lite on a local .db file.
+
+        A server that does not answer is tried again for up to `wait` seconds (READY_WAIT by
+        default), saying so once: it may be starting.
 
         Raises:
             MilvusError: pymilvus is missing, the server is unreachable or refuses the token,
@@ -128,10 +147,37 @@ class MilvusConnection:
             UsageError: the URI is neither a server address nor a Lite file name.
         """
         lite_path = _lite_path(uri)
-        client = _client(uri, lite_path, token, timeout or CONNECT_TIMEOUT)
+        wait = READY_WAIT if wait is None else wait
+        deadline = time.monotonic() + (0.0 if lite_path else wait)
+        told = False
+        while True:
+            try:
+                return cls._connect_once(uri, lite_path, token, say, timeout or CONNECT_TIMEOUT)
+            except MilvusError as exc:
+                left = deadline - time.monotonic()
+                if exc.remedy is not Remedy.MILVUS_URI or left <= 0:
+                    raise
+                if not told:
+                    say(
+                        f"Milvus at {display_uri(uri)} is not answering yet; "
+                        f"trying again for up to {wait:.0f} s..."
+                    )
+                    told = True
+                time.sleep(min(1.0, left))
+
+    @classmethod
+    def _connect_once(
+        cls: type[_Connection],
+        uri: str,
+        lite_path: Path | None,
+        token: str,
+        say: Say,
+        timeout: float,
+    ) -> _Connection:
+        client = _client(uri, lite_path, token, timeout)
         if lite_path is not None:
             lite_opened(lite_path)
-        connection = cls(client, uri, lite_path, say)
+        connection = cls(client, uri, lite_path, say, token)
         try:
             # A server that takes any token for the connection can still refuse the first call.
             connection.call("list collections", client.list_collections, timeout=CALL_TIMEOUT)
@@ -155,7 +201,24 @@ class MilvusConnection:
         except QabotError:
             raise
         except Exception as exc:
-            raise translate(exc, self.uri, doing) from exc
+            raise translate(exc, self.uri, doing, secret=self._secret) from exc
+
+    def read(self, doing: str, name: str, func: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call a search or query of collection `name`, within READ_TIMEOUT.
+
+        A server that restarted may not have loaded the collection again yet: it is loaded,
+        and the call made once more.
+        """
+        try:
+            return func(name, timeout=READ_TIMEOUT, **kwargs)
+        except QabotError:
+            raise
+        except Exception as exc:
+            if "not loaded" not in str(exc).lower():
+                raise translate(exc, self.uri, doing, secret=self._secret) from exc
+        logger.warning("Milvus collection %s is not loaded (a restart?); loading it", name)
+        self.call("load the collection", self.client.load_collection, name, timeout=CALL_TIMEOUT)
+        return self.call(doing, func, name, timeout=READ_TIMEOUT, **kwargs)
 
     @property
     def is_lite(self) -> bool:

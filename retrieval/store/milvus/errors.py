@@ -38,18 +38,44 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def translate(exc: BaseException, uri: str, doing: str) -> QabotError:
-    """Turn a pymilvus or gRPC failure into one line saying what was wrong, with its remedy."""
+def _scrub(text: str, secret: str) -> str:
+    """Return the text with the token, and each of its user and password parts, masked."""
+    for part in sorted({secret, *secret.split(":", 1)} - {""}, key=len, reverse=True):
+        if len(part) >= 3:  # a one-letter user name would mask half the message
+            text = text.replace(part, "***")
+    return text
+
+
+def _server_says(failures: list[tuple[str, str]], name: str) -> str:
+    """Return what the server said with a status (a gRPC detail), without pymilvus' dressing."""
+    for status, message in failures:
+        if status == name and message.strip():
+            return message.strip().splitlines()[0]
+    return ""
+
+
+def translate(exc: BaseException, uri: str, doing: str, secret: str = "") -> QabotError:
+    """Turn a pymilvus or gRPC failure into one line saying what was wrong, with its remedy.
+
+    `secret` (the token) is masked in anything the server's message repeats.
+    """
     shown = display_uri(uri)
-    failures = [_failure(e) for e in _chain(exc)]
+    failures = [(name, _scrub(message, secret)) for name, message in map(_failure, _chain(exc))]
     names = {name for name, _ in failures}
     message = failures[0][1]
     lowered = " ".join(m for _, m in failures).lower()
     if "UNAUTHENTICATED" in names or any(
         words in lowered for words in ("auth check failure", "invalid token", "authenticat")
     ):
+        said = _server_says(failures, "UNAUTHENTICATED")
+        refused = (
+            "asks for credentials and was given none"
+            if "missing authorization" in lowered
+            else "refused the credentials"
+        )
         return MilvusError(
-            f"Milvus at {shown} rejected the credentials", remedy=Remedy.MILVUS_TOKEN
+            f"Milvus at {shown} {refused}" + (f" (it says: {said})" if said else ""),
+            remedy=Remedy.MILVUS_TOKEN,
         )
     if "PERMISSION_DENIED" in names or "permission den" in lowered or "privilege" in lowered:
         return MilvusError(

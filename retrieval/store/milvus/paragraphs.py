@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from retrieval.errors import IndexStateError, Remedy
 from retrieval.ingest import Paragraph
-from retrieval.store.milvus.connection import CALL_TIMEOUT, MilvusConnection
+from retrieval.store.milvus.connection import MilvusConnection
 from retrieval.store.milvus.schema import PARAGRAPH_FIELDS, paragraph_from_fields
 from retrieval.store.paragraphs import RowSequence
 
@@ -21,14 +21,13 @@ def fetch_paragraphs(
     wanted = sorted(set(rows))
     for start in range(0, len(wanted), QUERY_BATCH_ROWS):
         ids = wanted[start : start + QUERY_BATCH_ROWS]
-        result = connection.call(
+        result = connection.read(
             "read paragraphs",
-            connection.client.query,
             name,
+            connection.client.query,
             filter=f"id in {ids}",
             output_fields=PARAGRAPH_FIELDS,
             consistency_level="Bounded",
-            timeout=CALL_TIMEOUT,
         )
         for entity in result:
             found[int(entity["id"])] = paragraph_from_fields(dict(entity))

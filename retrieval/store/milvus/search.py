@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.store.milvus.connection import CALL_TIMEOUT, MilvusConnection
+from retrieval.store.milvus.connection import MilvusConnection
 from retrieval.store.milvus.paragraphs import MilvusParagraphs
 from retrieval.store.milvus.schema import drop_collection
 from retrieval.store.milvus.state import write_state
@@ -59,10 +59,10 @@ class MilvusStore:
         return scores, rows
 
     def _search_batch(self, batch: np.ndarray, k: int) -> list[list[dict[str, Any]]]:
-        return self.backend.call(
+        return self.backend.read(
             "search",
-            self.backend.client.search,
             self.collection,
+            self.backend.client.search,
             data=batch.tolist(),
             anns_field="vector",
             limit=k,
@@ -73,7 +73,6 @@ class MilvusStore:
             # A published build is never written again and was flushed before it was
             # loaded, so a bounded-staleness read sees all of it without waiting.
             consistency_level="Bounded",
-            timeout=CALL_TIMEOUT,
         )
 
     def save(self, directory: Path) -> None:
