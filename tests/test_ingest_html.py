@@ -92,3 +92,15 @@ def test_binary_file_named_html_is_refused() -> None:
 
 def test_a_page_of_markup_only_has_no_text() -> None:
     assert html_source("<html><nav><a href='/'>首页</a></nav></html>", "x.html").text == ""
+
+
+def test_a_page_wrapped_in_one_form_or_a_boilerplate_name_keeps_its_article() -> None:
+    body = "".join(f"<p>第{i}段:青年路8月31日停水,请提前储水。</p>" for i in range(8))
+    wrapped = (
+        "<html><head><title>停水</title></head><body><form id='aspnetForm'>"
+        f"<div class='nav'><a href='/'>首页</a></div><div class='article ad-free'>{body}</div>"
+        "<div class='footer'>版权所有</div></form></body></html>"
+    )
+    text = html_source(wrapped, "x.html").text
+    assert text.startswith("第0段") and "第7段" in text
+    assert "首页" not in text and "版权所有" not in text

@@ -29,6 +29,10 @@ _BOILERPLATE = re.compile(
     r"|toolbar|subscribe|login|pager|pagination)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+# A boilerplate-named element with more than this share of the page's text is the page itself.
+MOST_OF_PAGE = 0.5
+# Readability's article with less than this share of the cleaned page's text missed it.
+FOUND_TOO_LITTLE = 0.2
 _TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||-{1,2}|–|—|·)\s*")
 _SPACE = re.compile(r"[ \t\r\n\u00a0\u3000]+")
 _BLOCK_TAGS = {"p", "div", "blockquote", "pre", "dd", "dt", "figcaption", "section", "article"}
@@ -74,34 +78,57 @@ def decode_html(data: bytes, name: str) -> str:
 
 
 def _strip_boilerplate(root: Any) -> None:
-    """Remove navigation, ads, share bars, comments and footers by tag and by class or id."""
+    """Remove navigation, ads, share bars, comments and footers by tag and by class or id.
+
+    An element holding most of the page's text is kept whatever its name: some sites wrap
+    the whole page in one ``<form>``, or name the article's box "article ad-free".
+    """
     for comment in root.xpath("//comment()"):
         comment.drop_tree()
+    total = len(_SPACE.sub("", root.text_content()))
     for element in list(root.iter()):
-        if not isinstance(element.tag, str):
+        if not isinstance(element.tag, str) or element.tag in ("html", "body"):
             continue
         names = f"{element.get('class', '')} {element.get('id', '')}"
         if element.tag in _BOILERPLATE_TAGS or _BOILERPLATE.search(names):
-            if element.getparent() is not None and element.tag not in ("html", "body"):
-                element.drop_tree()
+            if element.getparent() is None:
+                continue
+            if _holds_the_page(element, total):
+                element.tag = "div"  # readability drops forms: a page-wide one is a box
+                continue
+            element.drop_tree()
+
+
+def _holds_the_page(element: Any, total: int) -> bool:
+    """Tell whether an element holds most of the page's text, in paragraphs or headings."""
+    if element.tag in ("script", "style", "nav"):
+        return False
+    if len(_SPACE.sub("", element.text_content())) <= MOST_OF_PAGE * total:
+        return False
+    return any(True for _ in element.iter("p", "h1", "h2", "h3", "article"))
 
 
 def _text(element: Any) -> str:
-    """Return an element's text on one line (``<br>`` keeps its line break)."""
-    parts: list[str] = []
-    for piece in element.itertext():
-        parts.append(piece)
-    return _SPACE.sub(" ", "".join(parts)).strip()
+    """Return an element's text on one line."""
+    return _SPACE.sub(" ", "".join(element.itertext())).strip()
+
+
+def _collect(element: Any, parts: list[str]) -> None:
+    if element.tag == "br":
+        parts.append("\n")
+    elif isinstance(element.tag, str) and element.text:
+        parts.append(element.text)
+    for child in element:
+        _collect(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def _lines(element: Any) -> str:
     """Return a paragraph's text, one line per ``<br>``-separated line."""
-    from lxml import html as lxml_html
-
-    copy = lxml_html.fromstring(lxml_html.tostring(element, encoding="unicode"))
-    for br in copy.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    lines = (_SPACE.sub(" ", line).strip() for line in copy.text_content().split("\n"))
+    parts: list[str] = []
+    _collect(element, parts)
+    lines = (_SPACE.sub(" ", line).strip() for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
 
 
@@ -206,9 +233,13 @@ def html_source(text: str, name: str) -> Source:
     try:
         article = Document(cleaned).summary(html_partial=True)
     except Exception:  # readability gives up on some pages: then the cleaned page is the article
-        article = cleaned
-    tree = lxml_html.fragment_fromstring(article, create_parent="div")
+        article = ""
+    tree = lxml_html.fragment_fromstring(article or "<div></div>", create_parent="div")
     _strip_boilerplate(tree)
+    kept = len(_SPACE.sub("", tree.text_content()))
+    if kept < FOUND_TOO_LITTLE * len(_SPACE.sub("", root.text_content())):
+        # Readability found (next to) nothing: read the page itself, without the boilerplate.
+        tree = root.find("body") if root.find("body") is not None else root
     blocks = list(_blocks(tree))
     return Source("\n\n".join(blocks), title=title)
 
