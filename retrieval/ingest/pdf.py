@@ -26,8 +26,11 @@ MARGIN_BAND = 0.08
 WIDE_GAP = 1.0
 # Characters further apart than this (in font sizes, loose boxes) are in different columns.
 GUTTER = 0.35
-# Running heads repeat (digits aside) on at least this share of the pages.
+# Latin letters this far apart (in font sizes) are still words of one line: justified spaces.
+WORD_SPACE = 0.8
+# Running heads repeat (digits aside) on half the pages, or on three (a chapter's own head).
 REPEATED_SHARE = 0.5
+REPEATED_PAGES = 3
 _PAGE_NUMBER = re.compile(
     r"^[-—–·\s]*(?:\d{1,4}|[ivxlc]{1,6})[-—–·\s]*$"
     r"|^第\s*\d+\s*[页版頁]"
@@ -124,7 +127,7 @@ def _page_lines(page: object) -> tuple[list[_Line], float]:
     get_box, category = pdfium_c.FPDFText_GetLooseCharBox, unicodedata.category
     current: _Line | None = None
     chars: list[str] = []
-    end = top = box_height = size = 0.0
+    start = end = top = box_height = size = 0.0
     gap_space = generated = False
     for i, ch in enumerate(text):
         if ch.isspace():
@@ -137,9 +140,12 @@ def _page_lines(page: object) -> tuple[list[_Line], float]:
         get_box(raw, i, box)
         left, right, char_top = rect.left, rect.right, rect.top
         gap = left - end
+        # Latin words may stand a justified space apart; CJK characters touch.
+        reach = WORD_SPACE if ch < "\u2e80" and chars and chars[-1] < "\u2e80" else GUTTER
         if (
             current is not None
-            and -0.5 * size <= gap <= GUTTER * size
+            and start - 0.1 * size <= left  # a ligature's letters share one box
+            and gap <= reach * size
             and abs(char_top - top) < 0.3 * size
             and abs(char_top - rect.bottom - box_height) < 0.15 * size
         ):
@@ -150,13 +156,13 @@ def _page_lines(page: object) -> tuple[list[_Line], float]:
             ):
                 chars.append(" ")
             chars.append(ch)
-            end = max(end, right)
+            end, start = max(end, right), left
             gap_space = generated = False
             continue
         if current is not None:
             current.text, current.x1, current.chars = "".join(chars), end, len(chars)
             current.text += " " if gap_space else ""  # a space between two lines is kept
-        top, box_height, end = char_top, char_top - rect.bottom, right
+        top, box_height, start, end = char_top, char_top - rect.bottom, left, right
         size = round(pdfium_c.FPDFText_GetFontSize(raw, i) * 2) / 2 or round(box_height)
         bold = _font_info(raw, i, fonts)
         current = _Line(left, height - top, right, height - rect.bottom, size, bold)
@@ -188,9 +194,10 @@ def _merge_row_pieces(lines: list[_Line]) -> list[_Line]:
         for other in reversed(merged[-8:]):
             same_row = abs(other.top - line.top) < 0.3 * line.size
             gap = line.x0 - other.x1
+            latin = other.text[-1:] < "\u2e80" and line.text[:1] < "\u2e80"
             if (
                 same_row
-                and -0.2 * line.size <= gap <= GUTTER * line.size
+                and -0.2 * line.size <= gap <= (WORD_SPACE if latin else GUTTER) * line.size
                 and (abs(other.size - line.size) < 0.3 and other.bold == line.bold)
             ):
                 other.text = _join(other.text, (" " if gap > 0.15 * line.size else "") + line.text)
@@ -217,7 +224,7 @@ def _drop_running_heads(pages: list[tuple[list[_Line], float]]) -> list[list[_Li
         }
         edge_keys.append(keys)
     counts = Counter(k for keys in edge_keys for k in keys)
-    needed = max(2, round(len(pages) * REPEATED_SHARE))
+    needed = min(REPEATED_PAGES, max(2, round(len(pages) * REPEATED_SHARE)))
     kept: list[list[_Line]] = []
     for lines, height in pages:
         body = []
@@ -268,13 +275,14 @@ def _has_columns(lines: list[_Line], unit: float) -> bool:
 
 
 def _edges(lines: list[_Line]) -> tuple[float, float]:
-    """Return a column's left edge and the right edge its full lines reach.
+    """Return the left edge most of a column's lines start at, and the right edge they reach.
 
-    Not the rightmost point: a closing mark may hang past the edge, and the last line of a
-    paragraph set in narrow digits may fall a little short.
+    Not the extreme points: section numbers may stand out in the margin, a closing mark may
+    hang past the right edge, and a line set in narrow digits may fall a little short.
     """
+    starts = sorted(ln.x0 for ln in lines)
     ends = sorted(ln.x1 for ln in lines)
-    return min(ln.x0 for ln in lines), ends[int(len(ends) * 0.7)]
+    return starts[int(len(starts) * 0.3)], ends[int(len(ends) * 0.7)]
 
 
 def _reading_order(
@@ -371,7 +379,12 @@ def _blocks(leaves: list[tuple[list[_Line], tuple[float, float]]], styles: _Styl
             unit = ln.size or styles.body
             level = styles.level(ln)
             indented = ln.x0 - left >= 0.8 * unit
-            right_set = ln.x0 - left >= 3 * unit and right - ln.x1 <= 0.5 * unit
+            # A short line set flush right (a signature, a date) is kept as set.
+            right_set = (
+                ln.x0 - left >= 3 * unit
+                and right - ln.x1 <= 0.5 * unit
+                and ln.x1 - ln.x0 <= 0.6 * (right - left)
+            )
             last = blocks[-1] if blocks else None
             if level:
                 if (
@@ -411,7 +424,8 @@ def _continues(
         return not line.bold and before.x1 >= before.column_right - 0.8 * unit
     if previous is not before:
         return False
-    full = right - before.x1 <= 1.2 * unit
+    # A full line goes on; so does a ragged one whose next line starts mid-sentence (Latin).
+    full = right - before.x1 <= 1.2 * unit or line.text[:1].islower()
     close = line.top - before.bottom < 0.8 * unit
     return full and close
 
