@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from bot.cli.chat import cmd_chat
-from bot.cli.commands import cmd_ask, cmd_eval, cmd_index, cmd_show
 from bot.cli.parser import build_parser
-from bot.telegram.serve import cmd_bot
-from bot.wording import cli_message
 from retrieval.errors import QabotError, UsageError
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
-    "ask": cmd_ask,
-    "chat": cmd_chat,
-    "index": cmd_index,
-    "show": cmd_show,
-    "bot": cmd_bot,
-    "eval": cmd_eval,
+# Each command's function, imported when it runs: the engine imports numpy, rjieba and faiss
+# (~0.3 s), the bot python-telegram-bot, and neither is needed for --help or a usage error.
+COMMANDS: dict[str, str] = {
+    "ask": "bot.cli.commands:cmd_ask",
+    "chat": "bot.cli.chat:cmd_chat",
+    "index": "bot.cli.commands:cmd_index",
+    "show": "bot.cli.commands:cmd_show",
+    "bot": "bot.telegram.serve:cmd_bot",
+    "eval": "bot.cli.commands:cmd_eval",
 }
+
+Command = Callable[[argparse.Namespace, TextIO], int]
+
+
+def command(name: str) -> Command:
+    """Import and return the function that runs a command."""
+    module, function = COMMANDS[name].split(":")
+    run: Command = getattr(importlib.import_module(module), function)
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,18 +51,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Progress bars and library chatter belong on stderr, and only when someone watches.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        return COMMANDS[args.command](args, sys.stdout)
+        return command(args.command)(args, sys.stdout)
     except UsageError as exc:
-        print(f"error: {cli_message(exc)}", file=sys.stderr)
+        print(f"error: {_worded(exc)}", file=sys.stderr)
         return 2
     except QabotError as exc:
         if args.debug:
             raise
-        print(f"error: {cli_message(exc)}", file=sys.stderr)
+        print(f"error: {_worded(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _worded(exc: QabotError) -> str:
+    """Return the CLI's one line for an error (bot.wording imports the search package)."""
+    from bot.wording import cli_message
+
+    return cli_message(exc)
 
 
 if __name__ == "__main__":

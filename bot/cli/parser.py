@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 from retrieval import __version__
 from retrieval.config import BACKENDS, ENGINES
-from retrieval.search import METHODS
 from retrieval.store.tuning import INDEX_TYPES
 
+# A question shows at most this many passages: longer rankings are for `qabot eval --depth`.
 MAX_K = 50
+MAX_CONTEXT = 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,14 +22,42 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
 
 
-def _k(value: str) -> int:
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"-k takes a whole number, not {value!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise argparse.ArgumentTypeError(f"-k must be between 1 and {MAX_K}, not {k}")
-    return k
+class _Methods:
+    """The ranking methods, looked up when first needed.
+
+    They are registered by the search package, whose import (numpy, rjieba: ~0.3 s) `qabot
+    --help` and usage errors should not wait for; argparse only reads them to check a
+    `--method` or to print `qabot ask --help`.
+    """
+
+    def _names(self) -> tuple[str, ...]:
+        from retrieval.search import METHODS
+
+        return tuple(METHODS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
+def _whole_number(low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """Return an argparse type: a whole number from low to high (argparse names the flag)."""
+
+    def check(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes a whole number, not {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, not {number}{why}")
+        return number
+
+    return check
+
+
+_k = _whole_number(1, MAX_K, "; more passages: :more in qabot chat")
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -86,14 +116,31 @@ def _add_question_commands(sub: Subparsers, common: argparse.ArgumentParser) -> 
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("-k", type=_k, default=3, help="how many passages (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--method", choices=METHODS, default="hybrid", help="ranking (default hybrid)")
+    ask.add_argument(
+        "--method",
+        choices=_Methods(),
+        metavar="METHOD",  # else argparse reads the choices when the parser is built
+        default="hybrid",
+        help="ranking: %(choices)s (default hybrid)",
+    )
 
     chat = sub.add_parser("chat", parents=[common], help="ask questions interactively")
     chat.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
 
     show = sub.add_parser("show", parents=[common], help="show paragraph N with its neighbours")
-    show.add_argument("where", nargs="+", metavar="[DOC] N", help="paragraph number")
-    show.add_argument("--context", type=int, default=1, help="neighbours on each side (default 1)")
+    show.add_argument(
+        "where",
+        nargs="+",
+        metavar="[DOC] N",
+        help="a paragraph number (N or §N), after its document's name when there are several; "
+        "several paragraphs: 15 17, or DOC 3 5 (a number without DOC stays in the last DOC)",
+    )
+    show.add_argument(
+        "--context",
+        type=_whole_number(0, MAX_CONTEXT),
+        default=1,
+        help=f"neighbours on each side, 0 to {MAX_CONTEXT} (default 1)",
+    )
 
 
 def _add_index_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
