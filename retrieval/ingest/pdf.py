@@ -28,11 +28,13 @@ WIDE_GAP = 1.0
 GUTTER = 0.35
 # Latin letters this far apart (in font sizes) are still words of one line: justified spaces.
 WORD_SPACE = 0.8
+# Nested cuts deeper than this are not a page's layout (and would exhaust the stack).
+MAX_CUTS = 100
 # Running heads repeat (digits aside) on half the pages, or on three (a chapter's own head).
 REPEATED_SHARE = 0.5
 REPEATED_PAGES = 3
 _PAGE_NUMBER = re.compile(
-    r"^[-—–·\s]*(?:\d{1,4}|[ivxlc]{1,6})[-—–·\s]*$"
+    r"^[-—–·\s]*(?:\d{1,4}|[ivx]{1,5})[-—–·\s]*$"
     r"|^第\s*\d+\s*[页版頁]"
     r"|^\d+\s*/\s*\d+$"
     r"|^(?:page|p\.)\s*\d+(?:\s*of\s*\d+)?$",
@@ -124,7 +126,7 @@ def _page_lines(page: object) -> tuple[list[_Line], float]:
     if len(text) != count:  # characters beyond the BMP: one code point per index instead
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 0xFFFE) for i in range(count))
     # The hot loop of the reader: one call into PDFium per character, the rest in locals.
-    get_box, category = pdfium_c.FPDFText_GetLooseCharBox, unicodedata.category
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
     current: _Line | None = None
     chars: list[str] = []
     start = end = top = box_height = size = 0.0
@@ -135,7 +137,7 @@ def _page_lines(page: object) -> tuple[list[_Line], float]:
             generated = generated or pdfium_c.FPDFText_IsGenerated(raw, i)
             gap_space = gap_space or not generated
             continue
-        if ch < " " or (ch > "~" and category(ch)[0] == "C"):
+        if not ch.isprintable():  # control and format characters, private use
             continue
         get_box(raw, i, box)
         left, right, char_top = rect.left, rect.right, rect.top
@@ -286,7 +288,7 @@ def _edges(lines: list[_Line]) -> tuple[float, float]:
 
 
 def _reading_order(
-    lines: list[_Line], unit: float, column: tuple[float, float] | None = None
+    lines: list[_Line], unit: float, column: tuple[float, float] | None = None, depth: int = 0
 ) -> list[tuple[list[_Line], tuple[float, float]]]:
     """Cut a page into regions read one after another (recursive XY-cut).
 
@@ -302,6 +304,8 @@ def _reading_order(
         return []
     if column is None:
         column = _edges(lines)
+    if depth > MAX_CUTS:  # a pathological page: read what is left top down
+        return [(_rows(lines), column)]
     top, bottom = min(ln.top for ln in lines), max(ln.bottom for ln in lines)
     rows = sorted(
         _gaps(((ln.top, ln.bottom) for ln in lines), top, bottom), key=lambda g: g[0] - g[1]
@@ -314,7 +318,9 @@ def _reading_order(
         parts = _cut_rows(lines, rows[0])
     elif gutters:
         columns = _split(lines, [(a + b) / 2 for a, b in gutters], "x0")
-        return [leaf for part in columns for leaf in _reading_order(part, unit, _edges(part))]
+        return [
+            leaf for part in columns for leaf in _reading_order(part, unit, _edges(part), depth + 1)
+        ]
     else:
         for gap in rows[:3]:
             if gap[1] - gap[0] < 0.3 * unit:
@@ -325,7 +331,7 @@ def _reading_order(
                 break
     if len(parts) < 2:
         return [(_rows(lines), column)]
-    return [leaf for part in parts for leaf in _reading_order(part, unit, column)]
+    return [leaf for part in parts for leaf in _reading_order(part, unit, column, depth + 1)]
 
 
 @dataclass(frozen=True)
