@@ -90,6 +90,12 @@ def test_binary_file_named_html_is_refused() -> None:
         read_document(FORMATS / "binary.html", "binary")
 
 
+def test_an_xhtml_page_with_an_xml_declaration() -> None:
+    declaration = '<?xml version="1.0" encoding="utf-8"?>'
+    page = f"{declaration}\n<html><body><h1>通知</h1><p>青年路停水。</p></body></html>"
+    assert html_source(page, "x.xhtml").text == "# 通知\n\n青年路停水。"
+
+
 def test_a_page_of_markup_only_has_no_text() -> None:
     assert html_source("<html><nav><a href='/'>首页</a></nav></html>", "x.html").text == ""
 

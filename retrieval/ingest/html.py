@@ -34,6 +34,7 @@ MOST_OF_PAGE = 0.5
 # Readability's article with less than this share of the cleaned page's text missed it.
 FOUND_TOO_LITTLE = 0.2
 _TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||-{1,2}|–|—|·)\s*")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACE = re.compile(r"[ \t\r\n\u00a0\u3000]+")
 _BLOCK_TAGS = {"p", "div", "blockquote", "pre", "dd", "dt", "figcaption", "section", "article"}
 
@@ -223,6 +224,7 @@ def html_source(text: str, name: str) -> Source:
     from lxml.etree import ParserError
     from readability import Document
 
+    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses one in decoded text
     try:
         root = lxml_html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
