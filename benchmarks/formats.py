@@ -296,13 +296,15 @@ def compare_html(runs: int) -> list[dict[str, object]]:
 def time_index(corpus: Path, home: Path) -> float:
     env = {**os.environ, "QABOT_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "bot.cli.main", "index", "--corpus", str(corpus)],
         cwd=REPO,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"qabot index failed on {corpus}: {done.stderr.strip()}")
     return time.perf_counter() - started
 
 
