@@ -21,6 +21,7 @@ CASES = {
     "ask --help": ["ask", "--help"],
     'ask ""': ["ask", ""],
     "show -k": ["show", "-k", "1"],
+    "ask -k 0": ["ask", "x", "-k", "0"],
 }
 HEAVY = ("numpy", "rjieba", "faiss", "torch", "telegram", "bm25s")
 # Print the heavy modules the command line imported, after it has run.
@@ -31,7 +32,7 @@ PROBE = (
     "    runpy.run_module('bot.cli.main', run_name='__main__')\n"
     "except SystemExit:\n"
     "    pass\n"
-    f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.__stderr__)\n"
+    f"print('heavy:', *(m for m in {HEAVY!r} if m in sys.modules), file=sys.__stderr__)\n"
 )
 
 
@@ -47,7 +48,8 @@ def heavy_imports(argv: list[str]) -> str:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *argv], cwd=REPO, capture_output=True, text=True, check=False
     )
-    return done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    found = [line for line in done.stderr.splitlines() if line.startswith("heavy:")]
+    return found[-1].removeprefix("heavy:").strip() if found else "(did not run)"
 
 
 def main() -> int:

@@ -57,6 +57,15 @@ def _whole_number(low: int, high: int, why: str = "") -> Callable[[str], int]:
     return check
 
 
+def _question(value: str) -> str:
+    """Refuse an empty question here, before the engine is imported (it checks the rest)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            'the question is empty; type a question, e.g. qabot ask "青年路什么时候停水"'
+        )
+    return value
+
+
 _k = _whole_number(1, MAX_K, "; more passages: :more in qabot chat")
 
 
@@ -113,7 +122,7 @@ Subparsers = argparse._SubParsersAction  # the type add_subparsers() returns
 
 def _add_question_commands(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     ask = sub.add_parser("ask", parents=[common], help="answer one question")
-    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("question", type=_question, help="the question, in quotes")
     ask.add_argument("-k", type=_k, default=3, help="how many passages (default 3)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument(
