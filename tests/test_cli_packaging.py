@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -11,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.slow  # builds a wheel (~10 s)
+pytestmark = pytest.mark.slow  # builds a wheel, prepares the model (~5 s each)
 
 
 def test_the_wheel_holds_every_package_and_the_corpus_and_builds_quietly(tmp_path: Path) -> None:
@@ -34,3 +35,20 @@ def test_the_wheel_holds_every_package_and_the_corpus_and_builds_quietly(tmp_pat
             assert f"{package}/__init__.py" in names
     corpus = {p.relative_to(REPO).as_posix() for p in (REPO / "corpus").rglob("*") if p.is_file()}
     assert corpus and corpus <= names
+
+
+def test_install_prepares_the_default_model_before_indexing(tmp_path: Path) -> None:
+    dry = subprocess.run(
+        ["make", "-n", "install"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    assert dry.index("-m retrieval.embed.prepare") < dry.index("qabot index")
+    env = {**os.environ, "QABOT_HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "retrieval.embed.prepare"]
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "models" / "intfloat__multilingual-e5-small"
+    assert (folder / "modules.json").is_file() and (folder / "model.safetensors").is_file()
+    assert "Preparing the default model" in first.stderr
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr == ""
+    assert again.stdout == f"Default model ready: {folder}\n"
