@@ -88,3 +88,24 @@ def test_a_webhook_url_must_be_http() -> None:
         load_bot_settings(
             ENGINE, webhook_url="example.org/hook", environ={"TELEGRAM_BOT_TOKEN": TOKEN}
         )
+
+
+def test_the_bot_uses_the_durations_of_python_telegram_bot_23(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warnings
+
+    from telegram.error import RetryAfter
+
+    from bot.telegram.app import build_application
+    from retrieval.engine import Engine
+
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")
+    monkeypatch.delenv("PTB_TIMEDELTA")  # restored, or removed again, after the test
+    build_application(
+        load_bot_settings(ENGINE, environ={"TELEGRAM_BOT_TOKEN": TOKEN}), Engine(ENGINE)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a 429 used to warn: retry_after as a number
+        flood = RetryAfter(3)
+    assert flood.retry_after.total_seconds() == 3  # type: ignore[union-attr]
