@@ -47,7 +47,12 @@ def one_line(err: str) -> str:
         (["show", "1", "--context", "-1"], "argument --context: must be between 0 and 20"),
         (["show"], "the following arguments are required: [DOC] N"),
         (["chat", "-k", "0"], "argument -k: must be between 1 and 50"),
-        (["eval", "--depth", "5"], "--depth must be at least 10"),
+        (["eval", "--depth", "5"], "argument --depth: must be between 10 and 10000, not 5"),
+        (["eval", "--limit", "0"], "argument --limit: must be between 1 and"),
+        (["eval", "--failures", "-3"], "argument --failures: must be between 1 and"),
+        (["eval", "--methods", ","], "--methods is empty; choose from hybrid, dense, bm25"),
+        (["bot", "--port", "-5"], "argument --port: must be between 1 and 65535, not -5"),
+        (["index", "--index-type", "foo"], "invalid choice: 'foo'"),
         (["nocommand"], "invalid choice: 'nocommand'"),
     ],
 )

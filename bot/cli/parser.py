@@ -13,6 +13,7 @@ from retrieval.store.tuning import INDEX_TYPES
 # A question shows at most this many passages: longer rankings are for `qabot eval --depth`.
 MAX_K = 50
 MAX_CONTEXT = 20
+MAX_DEPTH = 10_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -167,7 +168,12 @@ def _add_bot_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     bot = sub.add_parser("bot", parents=[common], help="run the Telegram bot (TELEGRAM_BOT_TOKEN)")
     bot.add_argument("--webhook-url", metavar="URL", help="run as a webhook at this public URL")
     bot.add_argument("--listen", metavar="HOST", help="webhook address to bind (default 0.0.0.0)")
-    bot.add_argument("--port", type=int, metavar="P", help="webhook port to bind (default 8443)")
+    bot.add_argument(
+        "--port",
+        type=_whole_number(1, 65535),
+        metavar="P",
+        help="webhook port to bind (default 8443)",
+    )
     bot.add_argument("--api-url", metavar="URL", help="a Bot API server (or TELEGRAM_API_URL)")
     bot.add_argument("-k", type=_k, default=3, help="passages per answer (default 3)")
 
@@ -189,15 +195,22 @@ def _add_eval_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         "are the answers; repeatable",
     )
     ev.add_argument("--methods", default="hybrid,dense,bm25", help="comma-separated methods")
-    ev.add_argument("--depth", type=int, default=100, help="passages ranked per question")
-    ev.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    ev.add_argument(
+        "--depth",
+        type=_whole_number(10, MAX_DEPTH),
+        default=100,
+        help="passages ranked per question (default 100)",
+    )
+    ev.add_argument(
+        "--limit", type=_whole_number(1, 10**9), metavar="N", help="only the first N questions"
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object per set")
     ev.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
     ev.add_argument("--plot", metavar="FILE.png", help="draw Recall@k per method")
     ev.add_argument(
         "--failures",
         nargs="?",
-        type=int,
+        type=_whole_number(1, 10**6),
         const=20,
         default=0,
         metavar="N",
