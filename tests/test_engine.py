@@ -163,3 +163,14 @@ def test_engine_for_embedding_follows_the_batch_size(
 ) -> None:
     settings = Settings(home=tmp_path, model=model, engine=engine)
     assert Engine(settings).build_runtime(count) == chosen
+
+
+def test_a_build_says_each_stage_and_draws_bars_only_for_a_terminal(
+    engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine.ensure_index()
+    stages = [m.split(" ")[0] for m in engine.messages]  # type: ignore[attr-defined]
+    assert stages == ["Reading", "Embedding", "Indexed"]
+    assert engine.bars is False  # its lines go to a list: no bar either
+    assert capsys.readouterr().err == ""
+    assert Engine(engine.settings).bars is False  # stderr is captured here, not a terminal

@@ -24,6 +24,8 @@ class SentenceTransformerEncoder:
     def __init__(self, model: str, models_dir: Path, say: Say = say_on_stderr) -> None:
         self.model = model
         location = resolve_model(model, models_dir, say)
+        # Importing torch and loading the weights takes ~9 s on two cores: say so first.
+        say(f"Loading {model} with sentence-transformers...")
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
