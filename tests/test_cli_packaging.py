@@ -52,3 +52,15 @@ def test_install_prepares_the_default_model_before_indexing(tmp_path: Path) -> N
     again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert again.returncode == 0 and again.stderr == ""
     assert again.stdout == f"Default model ready: {folder}\n"
+
+
+def test_make_setup_installs_what_every_test_needs_and_help_says_what_lint_runs() -> None:
+    def make(*args: str) -> str:
+        return subprocess.run(
+            ["make", *args], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
+
+    assert "-e '.[test,milvus]'" in make("-n", "setup")  # test_milvus*.py run, not skipped
+    lint = make("-n", "lint")
+    help_text = make("help")
+    assert "hadolint" in lint and "ruff, mypy and hadolint" in help_text
