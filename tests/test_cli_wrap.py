@@ -51,6 +51,14 @@ def test_latin_text_breaks_between_words() -> None:
     ]
 
 
+def test_a_score_stays_whole() -> None:
+    head = "1. §16 · 我省落实今年12件民生实事成效显著 › 免费送戏下乡进村超万场  (score 6.587)"
+    assert wrap_line(head, 79) == [
+        "1. §16 · 我省落实今年12件民生实事成效显著 › 免费送戏下乡进村超万场",
+        "   (score 6.587)",
+    ]
+
+
 def test_bold_codes_take_no_room() -> None:
     text = "\033[1m青年\033[0m路明晚\033[1m停水\033[0m，请提前储水。"
     lines = wrap_text(text, 20).split("\n")

@@ -44,11 +44,13 @@ def _pieces(text: str) -> list[str]:
     for token in re.findall(r"\033\[[0-9;]*m|.", text, flags=re.S):
         if token.startswith("\033") or token in _NO_END:
             glue += token
+        elif token == " " and _short_aside(pieces):
+            pieces[-1] += token  # "(score 6.587)" stays on one line
+        elif in_word and not glue and not token.isspace() and not _wide(token):
+            pieces[-1] += token  # a Latin word or a number goes on, with its "." or ","
         elif token in _NO_START and pieces and not glue:
             pieces[-1] += token
             in_word = False
-        elif in_word and not glue and not token.isspace() and not _wide(token):
-            pieces[-1] += token
         else:
             pieces.append(glue + token)
             glue = ""
@@ -56,6 +58,12 @@ def _pieces(text: str) -> list[str]:
     if glue:
         pieces.append(glue)
     return pieces
+
+
+def _short_aside(pieces: list[str]) -> bool:
+    """Tell whether the last piece opens a short Latin aside in brackets: "(score"."""
+    last = _ESCAPE.sub("", pieces[-1]) if pieces else ""
+    return last.startswith("(") and ")" not in last and len(last) < 12 and last.isascii()
 
 
 def wrap_line(line: str, width: int) -> list[str]:
