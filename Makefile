@@ -44,6 +44,7 @@ test: lint
 	$(PY) -m pytest
 
 bench:
+	$(PY) benchmarks/cli_start.py
 	$(PY) benchmarks/cli_speed.py
 
 clean:
