@@ -79,6 +79,24 @@ def test_report_pages_sections_and_footers(report: list) -> None:
         assert "共 3 页" not in p.text and "工作简报 2023年第8期" not in p.text
 
 
+def test_justified_english_in_two_columns() -> None:
+    document = read_document(FORMATS / "english.pdf", "english")
+    assert document is not None
+    paragraphs = document.paragraphs
+    assert [(p.section.split(" › ")[-1], p.text[:24]) for p in paragraphs] == [
+        ("Summary", "Since January the city w"),
+        ("Summary", "Daily supply averaged 78"),
+        ("Planned interruptions", "Customers are told of ev"),
+        ("Planned interruptions", "During the summer peak, "),
+    ]
+    assert paragraphs[0].section == "Water Supply Bulletin › Summary"
+    assert "built four pumping stations and cut the share of water lost from the network" in (
+        paragraphs[0].text
+    )
+    assert paragraphs[2].text.endswith("must be sent to fixed points in the affected compounds.")
+    assert all("  " not in p.text and "Page 1" not in p.text for p in paragraphs)
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [

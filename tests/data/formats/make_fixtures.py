@@ -375,6 +375,71 @@ def make_report(path: Path, changed: bool = False) -> None:
     pdf.output(str(path))  # type: ignore[attr-defined]
 
 
+ENGLISH = [
+    ("h", "Water Supply Bulletin"),
+    ("h2", "Summary"),
+    (
+        "p",
+        "Since January the city water company has replaced 86 kilometres of old mains, "
+        "built four pumping stations and cut the share of water lost from the network "
+        "from 12.4 percent last year to 9.8 percent. Complaints about supply fell by a third.",
+    ),
+    (
+        "p",
+        "Daily supply averaged 780,000 cubic metres, and on the hottest day of the summer it "
+        "passed 900,000 cubic metres for the first time without any large area losing water.",
+    ),
+    ("h2", "Planned interruptions"),
+    (
+        "p",
+        "Customers are told of every planned interruption 48 hours ahead by text message, "
+        "on the official account and on notices in each residential compound; an "
+        "interruption should not last longer than 24 hours, and for any longer than 12 hours "
+        "water tankers must be sent to fixed points in the affected compounds.",
+    ),
+    (
+        "p",
+        "During the summer peak, work that is not urgent is done at night; in the daytime "
+        "crews only deal with emergencies such as burst pipes.",
+    ),
+]
+
+
+def make_english(path: Path) -> None:
+    """A two-column A4 page of justified English in Helvetica, with a footer: Latin text."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.set_creation_date(WHEN)
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=9)
+    pdf.text((pdf.w - pdf.get_string_width("Page 1 of 1")) / 2, pdf.h - 24, "Page 1 of 1")
+    width, gutter = (pdf.w - 80 - 18) / 2, 18
+    x, y = 40.0, 50.0
+    for kind, text in ENGLISH:
+        if kind == "h":
+            pdf.set_font("Helvetica", style="B", size=18)
+            pdf.set_xy(40, y)
+            pdf.cell(pdf.w - 80, 24, text, align="C")
+            y += 40
+            continue
+        if kind == "h2":
+            pdf.set_font("Helvetica", style="B", size=12)
+            pdf.set_xy(x, y)
+            pdf.cell(width, 16, text)
+            y += 20
+            continue
+        pdf.set_font("Helvetica", size=10)
+        pdf.set_xy(x, y)
+        if y > 200 and x == 40:  # the second column starts part-way down the page's text
+            x, y = 40 + width + gutter, 90.0
+            pdf.set_xy(x, y)
+        pdf.multi_cell(width, 13, text, align="J")
+        y = pdf.get_y() + 6
+    pdf.output(str(path))
+
+
 def make_scanned(path: Path) -> None:
     """A PDF whose page is only a picture of text, as a scanner makes it: no text layer."""
     from PIL import Image, ImageDraw, ImageFont
@@ -646,6 +711,7 @@ def main() -> int:
     make_newspaper(HERE / "newspaper.pdf")
     make_report(HERE / "report.pdf")
     make_report(HERE / "report-v2.pdf", changed=True)
+    make_english(HERE / "english.pdf")
     make_scanned(HERE / "scanned.pdf")
     make_encrypted(HERE / "encrypted.pdf")
     make_html_pages()
