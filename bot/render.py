@@ -7,10 +7,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from retrieval.ingest import Paragraph
-from retrieval.search import Answer
+from retrieval.search import Answer, Passage
 from retrieval.words import query_terms
 
 BOLD, RESET = "\033[1m", "\033[0m"
+ANSWER = "\033[1;4m"  # the answer the reader found: bold and underlined
 NOT_FOUND = (
     "Not found: the corpus does not answer this question. "
     "The closest passages follow, for reference only."
@@ -45,18 +46,33 @@ def match_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def mark_text(
+def answer_text(passage: Passage) -> str | None:
+    """Return the answer the reader found in the passage (extractive), or None."""
+    if passage.span is None:
+        return None
+    start, end = passage.span
+    return passage.paragraph.text[start:end].strip() or None
+
+
+def mark_answer(
     text: str,
-    spans: Sequence[tuple[int, int]],
+    answer: str | None,
+    terms: Sequence[str],
     mark: Callable[[str], str],
+    mark_answer: Callable[[str], str],
     plain: Callable[[str], str] = lambda s: s,
 ) -> str:
-    """Return text with each span passed through `mark` and the rest through `plain`."""
+    """Return text with the answer marked by `mark_answer` and other matched terms by `mark`."""
+    answers = match_spans(text, [answer.lower()]) if answer else []
+    words = [
+        w for w in match_spans(text, terms) if not any(a < w[1] and w[0] < b for a, b in answers)
+    ]
+    spans = sorted([(a, b, mark_answer) for a, b in answers] + [(a, b, mark) for a, b in words])
     out: list[str] = []
     position = 0
-    for start, end in spans:
+    for start, end, marker in spans:
         out.append(plain(text[position:start]))
-        out.append(mark(text[start:end]))
+        out.append(marker(text[start:end]))
         position = end
     out.append(plain(text[position:]))
     return "".join(out)
@@ -91,11 +107,19 @@ def render_text(answer: Answer, color: bool, several_docs: bool = False) -> str:
         p = passage.paragraph
         head = f"{passage.rank}. {citation(p, several_docs)}  (score {passage.score:.3f})"
         lines.append(f"{BOLD}{head}{RESET}" if color else head)
-        body = (
-            mark_text(p.text, match_spans(p.text, terms), lambda s: f"{BOLD}{s}{RESET}")
-            if (color)
-            else p.text
-        )
+        found = answer_text(passage)
+        if color:
+            body = mark_answer(
+                p.text,
+                found,
+                terms,
+                lambda s: f"{BOLD}{s}{RESET}",
+                lambda s: f"{ANSWER}{s}{RESET}",
+            )
+        else:
+            body = p.text
+            if found:
+                lines.append(f"   answer: {found}")
         lines += ["   " + line for line in body.split("\n")]
         if byline(p):
             lines.append(f"   — {byline(p)}")
@@ -118,6 +142,7 @@ def answer_record(answer: Answer) -> dict[str, object]:
                 "section": p.paragraph.section,
                 "page": p.paragraph.page,
                 "text": p.paragraph.text,
+                "answer": answer_text(p),
             }
             for p in answer.passages
         ],

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from bot.render import byline, citation, highlight_terms, mark_text, match_spans
+from bot.render import answer_text, byline, citation, highlight_terms, mark_answer
 from retrieval.ingest import Paragraph
 from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage
 
@@ -165,20 +165,33 @@ def _cut(text: str, fits: Callable[[str], bool]) -> list[str]:
     return chunks
 
 
-def _marked(text: str, terms: Sequence[str]) -> str:
-    return mark_text(text, match_spans(text, terms), lambda s: f"<b>{escape(s)}</b>", plain=escape)
+def _marked(text: str, terms: Sequence[str], answer: str | None = None) -> str:
+    return mark_answer(
+        text,
+        answer,
+        terms,
+        lambda s: f"<b>{escape(s)}</b>",
+        lambda s: f"<b><u>{escape(s)}</u></b>",
+        plain=escape,
+    )
 
 
 def text_blocks(
-    head: str, text: str, terms: Sequence[str], tail: str = "", limit: int = MESSAGE_LIMIT
+    head: str,
+    text: str,
+    terms: Sequence[str],
+    tail: str = "",
+    limit: int = MESSAGE_LIMIT,
+    answer: str | None = None,
 ) -> list[str]:
     """Render a head, a text with its matched terms in bold, and a tail, as message blocks.
 
-    A text too long for one message continues in further blocks, cut at sentence ends.
+    The answer the reader found, if any, is bold and underlined. A text too long for one
+    message continues in further blocks, cut at sentence ends.
     """
 
     def block(top: str, chunk: str, bottom: str) -> str:
-        return "\n".join(x for x in (top, _marked(chunk, terms), bottom) if x)
+        return "\n".join(x for x in (top, _marked(chunk, terms, answer), bottom) if x)
 
     whole = block(head, text, tail)
     if telegram_size(whole) <= limit:
@@ -220,7 +233,7 @@ def passage_blocks(
         f" · <i>{confidence_label(passage)}</i>"
     )
     tail = f"<i>— {escape(byline(p))}</i>" if byline(p) else ""
-    return text_blocks(head, p.text, terms, tail, limit)
+    return text_blocks(head, p.text, terms, tail, limit, answer_text(passage))
 
 
 def render_answer(answer: Answer, several_docs: bool = False) -> list[str]:

@@ -1,0 +1,44 @@
+"""Tests for bot.render: the answer the reader found, shown in the terminal, JSON and Telegram."""
+
+from __future__ import annotations
+
+import json
+
+from bot.render import ANSWER, answer_text, render_json, render_text
+from bot.telegram.format import render_answer
+from retrieval.ingest import Paragraph
+from retrieval.search import Answer, Passage
+
+TEXT = "今年,我省决定全年免费送戏1万场。省、市、县三级投入经费上亿元。"
+SPAN = (TEXT.index("全年"), TEXT.index("场") + 1)
+
+
+def _answer(span: tuple[int, int] | None) -> Answer:
+    paragraph = Paragraph("news", 16, "免费送戏下乡", TEXT)
+    return Answer(
+        "今年计划免费送戏下乡多少场？", (Passage(paragraph, 7.5, 1, span),), True, 1, 0.97
+    )
+
+
+def test_the_answer_is_the_span_of_the_paragraph() -> None:
+    assert answer_text(_answer(SPAN).passages[0]) == "全年免费送戏1万场"
+    assert answer_text(_answer(None).passages[0]) is None
+
+
+def test_terminal_shows_the_answer_bold_and_underlined_or_on_its_own_line() -> None:
+    colored = render_text(_answer(SPAN), color=True)
+    assert f"{ANSWER}全年免费送戏1万场" in colored
+    plain = render_text(_answer(SPAN), color=False)
+    assert "   answer: 全年免费送戏1万场\n   今年,我省决定" in plain
+    assert "answer:" not in render_text(_answer(None), color=False)
+
+
+def test_json_gives_the_answer_or_null() -> None:
+    assert json.loads(render_json(_answer(SPAN)))["answers"][0]["answer"] == "全年免费送戏1万场"
+    assert json.loads(render_json(_answer(None)))["answers"][0]["answer"] is None
+
+
+def test_telegram_marks_the_answer_inside_the_paragraph() -> None:
+    html = "\n".join(render_answer(_answer(SPAN)))
+    assert "<b><u>全年免费送戏1万场</u></b>" in html
+    assert "<u>" not in "\n".join(render_answer(_answer(None)))
