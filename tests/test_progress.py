@@ -52,7 +52,6 @@ def test_a_log_gets_one_line_per_stage(tmp_path: Path) -> None:
     text = log.read_text(encoding="utf-8")
     assert "\r" not in text and "Batches" not in text and "Embedding:" not in text
     assert text.splitlines() == [
-        "Reading 1 corpus file(s)...",
         "Embedding 50 of 50 paragraphs with intfloat/multilingual-e5-small...",
         text.splitlines()[-1],
     ]
