@@ -37,6 +37,8 @@ INSERT_BATCH_ROWS = 2000
 LITE_INDEX_TYPES = ("flat", "ivf")
 # The most IVF lists a Milvus index may have.
 MAX_NLIST = 65_536
+# How long a failed build tries to drop its collection before leaving it to the next build.
+CLEANUP_TIMEOUT = 5
 
 
 def index_kind(is_lite: bool, rows: int, requested: str) -> str:
@@ -132,8 +134,10 @@ def build_collection(
         create_index(connection, name, kind, n)
         make_ready(connection, name, kind, n)
     except BaseException:
+        # Best effort, and brief: a server that went away cannot drop it now, and the next
+        # build drops it then (the building note names it).
         with contextlib.suppress(Exception):
-            drop_collection(connection, name)
+            drop_collection(connection, name, timeout=CLEANUP_TIMEOUT)
         raise
     store = MilvusStore(connection, name, kind, n)
     store.state = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 import uuid
 import warnings
@@ -195,7 +196,15 @@ class MilvusConnection:
             lite_closed(path)
 
     def call(self, doing: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call the client; a failure becomes an error saying it could not do `doing`."""
+        """Call the client; a failure becomes an error saying it could not do `doing`.
+
+        Without a `timeout`, CALL_TIMEOUT: pymilvus would retry an unreachable server for
+        minutes.
+        """
+        timeout = kwargs.get("timeout", CALL_TIMEOUT)
+        # pymilvus' retry loop takes only an int as its time limit; with a float it retries
+        # an unreachable server 75 times, for minutes.
+        kwargs["timeout"] = math.ceil(timeout) if timeout is not None else CALL_TIMEOUT
         try:
             return func(*args, **kwargs)
         except QabotError:
@@ -218,7 +227,8 @@ class MilvusConnection:
                 raise translate(exc, self.uri, doing, secret=self._secret) from exc
         logger.warning("Milvus collection %s is not loaded (a restart?); loading it", name)
         self.call("load the collection", self.client.load_collection, name, timeout=CALL_TIMEOUT)
-        return self.call(doing, func, name, timeout=READ_TIMEOUT, **kwargs)
+        # The first search of a freshly loaded collection can take the query node a while.
+        return self.call(doing, func, name, timeout=CALL_TIMEOUT, **kwargs)
 
     @property
     def is_lite(self) -> bool:

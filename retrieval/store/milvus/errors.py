@@ -82,7 +82,9 @@ def translate(exc: BaseException, uri: str, doing: str, secret: str = "") -> Qab
             f"the Milvus user may not {doing} at {shown} (it needs access to the database)",
             remedy=Remedy.MILVUS_TOKEN,
         )
-    if names & {"UNAVAILABLE", "DEADLINE_EXCEEDED"} or any(
+    if "DEADLINE_EXCEEDED" in names and "UNAVAILABLE" not in names:
+        return MilvusError(f"Milvus at {shown} did not {doing} in the time allowed (busy?)")
+    if "UNAVAILABLE" in names or any(
         words in lowered for words in ("fail connecting", "failed to connect", "retry timeout")
     ):
         return MilvusError(

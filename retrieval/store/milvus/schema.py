@@ -204,8 +204,9 @@ def make_ready(connection: MilvusConnection, name: str, kind: str, count: int) -
         )
 
 
-def drop_collection(connection: MilvusConnection, name: str) -> None:
+def drop_collection(connection: MilvusConnection, name: str, timeout: float = CALL_TIMEOUT) -> None:
     """Drop a collection if it is there (an old or an unfinished build)."""
-    if connection.call("look up a collection", connection.client.has_collection, name):
-        connection.call("drop a collection", connection.client.drop_collection, name)
+    client = connection.client
+    if connection.call("look up a collection", client.has_collection, name, timeout=timeout):
+        connection.call("drop a collection", client.drop_collection, name, timeout=timeout)
         logger.info("dropped Milvus collection %s", name)
