@@ -49,7 +49,7 @@ def test_ask_json_shape(built: Engine) -> None:
     assert "confident" in data
     assert [a["rank"] for a in data["answers"]] == [1, 2, 3, 4, 5]
     top = data["answers"][0]
-    assert set(top) == {"rank", "score", "doc", "paragraph", "section", "page", "text"}
+    assert set(top) == {"rank", "score", "doc", "paragraph", "section", "page", "text", "answer"}
     assert top["page"] is None  # Markdown has no pages
     assert (top["doc"], top["paragraph"], top["text"]) == (
         "shanxi-taiyuan-news-2023-08-30",
