@@ -115,7 +115,7 @@ def open_beir(dataset: Dataset, engine: Engine, say: Say = say_on_stderr) -> Tar
         passages = engine.build_runtime()
         cached = _CachedPassages(lambda: engine.encoder(passages), model, directory)
         started = time.perf_counter()
-        index = build_index(directory, documents, cached, say, progress=True)
+        index = build_index(directory, documents, cached, say, progress=engine.bars)
         total = time.perf_counter() - started
         if cached.embed_seconds:
             # Only a build that embedded the corpus says what indexing it costs.
