@@ -150,17 +150,18 @@ def _eval_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, obje
 # Thresholds just under the values measured with the default model (docs/quality.md): a
 # change that costs quality fails here.
 # Measured: slice hybrid R@1 0.9957 nDCG@10 0.9971, dense 0.9850 0.9890, bm25 0.9915 0.9955;
-# gold hybrid R@1 0.8764 R@5 0.9775 RR@10 0.9215, dense R@1 0.8539, bm25 R@1 0.7865 (one gold
-# question is 0.011); 5.6% of answerable and 25% of unanswerable gold questions flagged.
+# gold (155 questions: 101 answerable, 54 unanswerable, 24 of those near-topic and 14 with no
+# Chinese) hybrid R@1 0.8416 R@5 0.9802 RR@10 0.8956, dense R@1 0.8119, bm25 R@1 0.6931 (one
+# gold question is 0.0099); 5.0% of answerable and 9.3% of unanswerable gold questions flagged.
 SLICE_FLOOR = {
     "hybrid": {"R@1": 0.99, "nDCG@10": 0.993},
     "dense": {"R@1": 0.975, "nDCG@10": 0.982},
     "bm25": {"R@1": 0.985, "nDCG@10": 0.99},
 }
 GOLD_FLOOR = {
-    "hybrid": {"R@1": 0.86, "R@5": 0.965, "RR@10": 0.91},
-    "dense": {"R@1": 0.84},
-    "bm25": {"R@1": 0.77},
+    "hybrid": {"R@1": 0.83, "R@5": 0.97, "RR@10": 0.885},
+    "dense": {"R@1": 0.80},
+    "bm25": {"R@1": 0.68},
 }
 
 
@@ -197,7 +198,7 @@ def test_gold_set_quality_does_not_regress(capsys: pytest.CaptureFixture[str]) -
     conf = result["confidence"]
     assert isinstance(conf, dict)
     assert conf["answerable_flagged"] <= 0.08
-    assert conf["unanswerable_flagged"] >= 0.18
+    assert conf["unanswerable_flagged"] >= 0.07
 
 
 @pytest.mark.slow
