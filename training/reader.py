@@ -64,6 +64,7 @@ ATTRIBUTION = (
     "(MIT)."
 )
 N_CANDIDATES = 8  # BM25 candidates kept per question for negatives
+SPAN_POSITIVE_WEIGHT = 4.0
 DEV_K = 5  # candidates re-ranked in the dev metric (as served: the first stage's top 5)
 
 
@@ -243,7 +244,12 @@ def batch_loss(
     ends = torch.tensor([max(ex.end, 0) for ex in flat])
     s = start_logits.masked_fill(masked, -1e4)
     e = end_logits.masked_fill(masked, -1e4)
-    span = (F.cross_entropy(s, starts) + F.cross_entropy(e, ends)) / 2
+    per_row = (
+        F.cross_entropy(s, starts, reduction="none") + F.cross_entropy(e, ends, reduction="none")
+    ) / 2
+    # Answer spans are the hard part (pointing at <s> is learnt in a few steps): weigh them up.
+    weights = torch.tensor([SPAN_POSITIVE_WEIGHT if ex.start >= 0 else 1.0 for ex in flat])
+    span = (per_row * weights).sum() / weights.sum()
     lw = torch.stack(listwise).mean()
     loss = lw + 0.5 * pointwise + span
     return loss, {"list": lw.item(), "point": pointwise.item(), "span": span.item()}
@@ -416,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         "training ends then (on a shared machine steps take what they take)",
     )
     parser.add_argument("--final-questions", type=int, default=600, help="dev questions at the end")
+    parser.add_argument(
+        "--new-cycle",
+        action="store_true",
+        help="resume a finished run for another learning-rate cycle (a warm restart)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work-dir", type=Path, default=None)
@@ -464,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         opt.load_state_dict(state["opt"])
         step = state["step"]
         progress = state.get("progress", step / args.steps)
+        if args.new_cycle:
+            progress, args.steps = 0.0, step + args.steps
+            logger.info("new learning-rate cycle from step %d to at most %d", step, args.steps)
         history = state.get("history", [])
         logger.info("resumed from %s at step %d", checkpoint, step)
 

@@ -14,7 +14,7 @@ from retrieval.errors import ModelError, Remedy
 
 ARTIFACT_PATH = Path(__file__).with_name("reader-v1.safetensors")
 # training/reader.py rewrites this line when it replaces the artifact.
-ARTIFACT_SHA256 = "96ef718f5d2d58ab467d54a7406f5d32730216a26fdb65e1a8a9442418dfb98f"
+ARTIFACT_SHA256 = "ad454ff3e5fb418852c599a27452ef9534d79aec52813d8b29770c78e605056d"
 FORMAT = "qabot-reader-1"
 _SCALE = ".int8_scale"
 

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BACKEND = "torch-int8"
 MAX_SPAN_TOKENS = 30
+# The score given, without reading, to every paragraph for a question with no letter, digit
+# or CJK character (emoji, punctuation): nothing in it can be answered. sigmoid(-10) ~ 5e-5.
+NO_CONTENT_SCORE = -10.0
 # Spans are only given for paragraphs the reader thinks answer (score above 0 means
 # P(not answer) below one half); a span in a non-answer is a guess, not an answer.
 SPAN_MAX_P_NOT_ANSWER = 0.5
@@ -107,6 +110,9 @@ class PassageReader:
         """Read each paragraph for the question; return one Reading per paragraph, in order."""
         if not passages:
             return []
+        if not has_content(question):
+            p_not = _sigmoid(-NO_CONTENT_SCORE)
+            return [Reading(NO_CONTENT_SCORE, p_not, None) for _ in passages]
         windows = encode_pairs(self._tokenizer, question, passages)
         ids, mask = pad_batch(windows)
         embeds = np.asarray(self._words[ids], dtype=np.float32)
@@ -116,6 +122,11 @@ class PassageReader:
             _reading(float(relevance[i]), start[i], end[i], windows[i], passages[i])
             for i in range(len(passages))
         ]
+
+
+def has_content(question: str) -> bool:
+    """Return True if the question holds a letter, digit or CJK character (not only symbols)."""
+    return any(ch.isalnum() for ch in question)
 
 
 def _sigmoid(x: float) -> float:
