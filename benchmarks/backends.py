@@ -1,19 +1,24 @@
-"""Run the same corpus and questions through the FAISS and Milvus backends, side by side.
+"""Run the same corpus and questions through FAISS, Milvus Lite and a Milvus server, side by side.
 
-Run: python benchmarks/backends.py [--sizes 20000] [--queries 300] [--milvus-uri URI]
+Run: python benchmarks/backends.py [--sizes 10000,100000] [--queries 300] [--milvus-uri URI]
 
 What is measured, for each backend and index type, in one run:
 - build s: the whole `build_index` (parse excluded), and within it the vector store alone
   (FAISS index in memory and on disk; Milvus: insert, flush, index, load, count check);
 - load s: opening the built index again (Milvus: record, index and load checks);
-- dense p50/p99 ms: one question's top-100 from the vector store (what the searcher asks);
-- hybrid p50 ms: the full hybrid ranking (dense + BM25 + fusion) for one question;
-- R@10: recall of the store's top-10 against exact inner-product search (FAISS flat).
+- dense p50/p95/p99 ms: one question's top-100 from the vector store (what the searcher asks);
+- hybrid p50/p95 ms: the full hybrid ranking (dense + BM25 + fusion) for one question;
+- R@10: recall of the store's top-10 against exact inner-product search (FAISS flat);
+- memory: this (client) process's resident set after the configuration's questions, and the
+  Milvus process's (Lite's server, or the standalone server) now and at its peak.
 Two corpora: the bundled page with the real default model and the gold questions, and a
 synthetic corpus (as in benchmarks/scale.py: Chinese words drawn from the page, clustered unit
 vectors, questions near random paragraphs). Question encoding is excluded: it is the same for
-both backends. Milvus runs as Milvus Lite in a temporary folder unless --milvus-uri is given;
-Milvus Lite builds only FLAT and IVF_FLAT, so HNSW is measured on FAISS alone.
+both backends. Milvus Lite runs in a temporary folder; Milvus Lite builds only FLAT and
+IVF_FLAT. The server is a standalone Milvus 2.3.5 from PyPI (`pip install milvus==2.3.5`),
+started fresh for each configuration in a network namespace of its own and reached over TCP
+on 127.0.0.1 through a relay (tests/support/milvus_server.py; needs root), or the server at
+--milvus-uri. Without either, the server rows are left out.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +50,74 @@ from retrieval.store.index import LoadedIndex, build_index, load_index  # noqa: 
 from retrieval.store.milvus import MilvusBackend  # noqa: E402
 from retrieval.store.registry import open_backend  # noqa: E402
 
-CONFIGS = (("faiss", "flat"), ("faiss", "hnsw"), ("milvus", "flat"), ("milvus", "ivf"))
+CONFIGS = (
+    ("faiss", "flat"),
+    ("faiss", "hnsw"),
+    ("lite", "flat"),
+    ("lite", "ivf"),
+    ("server", "flat"),
+    ("server", "hnsw"),
+)
 DEPTH = 100
+NAMES = {"faiss": "FAISS", "lite": "Milvus Lite", "server": "Milvus server"}
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """Return a process's resident memory (VmRSS) or its peak (VmHWM) in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+def lite_server_pid() -> int | None:
+    """Return the PID of the Milvus Lite server this process started, if it runs one."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"milvus" in cmdline:
+            return int(stat.parent.name)
+    return None
+
+
+class Deployment:
+    """A backend to measure: FAISS, Milvus Lite (a file), or a Milvus server (started here)."""
+
+    def __init__(self, name: str, work: Path, uri: str | None) -> None:
+        self.name, self.work, self.uri = name, work, uri
+        self.server: Any = None
+        self.store: StoreBackend | None = None
+
+    def __enter__(self) -> Deployment:
+        if self.name == "faiss":
+            self.store = open_backend("faiss")
+        elif self.name == "lite":
+            self.store = MilvusBackend.connect(str(self.work / "bench.db"))
+        else:
+            if self.uri is None:
+                from tests.support.milvus_server import MilvusServer
+
+                self.server = MilvusServer(self.work / "server")
+                self.server.start()
+            self.store = MilvusBackend.connect(self.uri or self.server.uri)
+        return self
+
+    def milvus_pid(self) -> int | None:
+        if self.server is not None:
+            return int(self.server.pid)
+        return lite_server_pid() if self.name == "lite" else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.store is not None:
+            self.store.close()
+        if self.server is not None:
+            self.server.close()
 
 
 class CachedEncoder:
@@ -152,8 +223,11 @@ def run_config(
         "store_build_s": round(store_timer.seconds, 2),
         "load_s": round(load_s, 3),
         "dense_p50_ms": round(percentile(dense, 0.5), 3),
+        "dense_p95_ms": round(percentile(dense, 0.95), 3),
         "dense_p99_ms": round(percentile(dense, 0.99), 3),
         "hybrid_p50_ms": round(percentile(hybrid, 0.5), 3),
+        "hybrid_p95_ms": round(percentile(hybrid, 0.95), 3),
+        "client_rss_mb": memory_mb(os.getpid()),
     }
     return figures, top10
 
@@ -169,23 +243,23 @@ def compare(
     encoder: Any,
     questions: list[str],
     vectors: np.ndarray,
-    milvus: MilvusBackend,
     configs: Sequence[tuple[str, str]],
+    milvus_uri: str | None,
 ) -> list[dict[str, object]]:
     rows = []
     exact: np.ndarray | None = None
     for backend, kind in configs:
         print(f"... {name}: {backend} {kind}", file=sys.stderr, flush=True)
-        figures, top10 = run_config(
-            backend,
-            kind,
-            corpus,
-            work / name,
-            encoder,
-            milvus if backend == "milvus" else open_backend(backend),
-            questions,
-            vectors,
-        )
+        folder = work / name / f"{backend}-{kind}"
+        folder.mkdir(parents=True)
+        with Deployment(backend, folder, milvus_uri) as deployment:
+            assert deployment.store is not None
+            figures, top10 = run_config(
+                backend, kind, corpus, folder, encoder, deployment.store, questions, vectors
+            )
+            pid = deployment.milvus_pid()
+            figures["milvus_rss_mb"] = memory_mb(pid) if pid else None
+            figures["milvus_peak_mb"] = memory_mb(pid, "VmHWM") if pid else None
         if exact is None:  # the first configuration is FAISS flat: exact inner product
             exact = top10
         figures["recall10_vs_exact"] = round(recall_at_10(exact, top10), 4)
@@ -230,57 +304,90 @@ def synthetic_inputs(
     return encoder, questions, vectors
 
 
+def installed(name: str) -> str | None:
+    """Return the installed version of a distribution, or None."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def server_available(uri: str | None) -> str | None:
+    """Return why the server rows cannot be measured, or None when they can."""
+    if uri:
+        return None
+    from tests.support.milvus_server import unavailable
+
+    return unavailable()
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    print(
+        f"{'corpus':>16} {'backend':>13} {'index':>5} {'build s':>8} {'store s':>8} "
+        f"{'load s':>7} {'dense p50/p95 ms':>17} {'hybrid p50/p95 ms':>18} {'R@10':>6} "
+        f"{'client MB':>9} {'milvus MB (peak)':>16}"
+    )
+    for r in rows:
+        milvus = f"{r['milvus_rss_mb']} ({r['milvus_peak_mb']})" if r["milvus_rss_mb"] else "-"
+        print(
+            f"{r['corpus']:>16} {NAMES[str(r['backend'])]:>13} {r['index']:>5} "
+            f"{r['build_s']:>8} {r['store_build_s']:>8} {r['load_s']:>7} "
+            f"{r['dense_p50_ms']:>8.2f}/{r['dense_p95_ms']:<8.2f}"
+            f"{r['hybrid_p50_ms']:>9.2f}/{r['hybrid_p95_ms']:<8.2f}"
+            f"{r['recall10_vs_exact']:>6.3f} {r['client_rss_mb']:>9} {milvus:>16}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="20000", help="synthetic corpus sizes, comma-separated")
+    parser.add_argument("--sizes", default="10000", help="synthetic corpus sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--milvus-uri", help="a Milvus server to measure instead of Milvus Lite")
+    parser.add_argument("--milvus-uri", help="a Milvus server to measure instead of starting one")
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results/backends.json")
     args = parser.parse_args()
+    missing = server_available(args.milvus_uri)
+    if missing:
+        print(f"no Milvus server rows: {missing}", file=sys.stderr)
+    configs = [c for c in CONFIGS if not (missing and c[0] == "server")]
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="qabot-backends-") as tmp:
         work = Path(tmp)
-        milvus = MilvusBackend.connect(args.milvus_uri or str(work / "bench.db"))
-        deployment = "Milvus Lite" if milvus.is_lite else "Milvus server"
-        try:
-            encoder, questions, vectors = seed_inputs(load_settings().models_dir)
-            configs = [c for c in CONFIGS if c[1] == "flat"]
-            rows += compare(
-                "seed", BUNDLED_CORPUS, work, encoder, questions, vectors, milvus, configs
-            )
-            for n in (int(s) for s in args.sizes.split(",")):
-                corpus = work / f"corpus-{n}"
-                synthetic, questions, vectors = synthetic_inputs(n, args.queries, corpus)
-                rows += compare(
-                    f"synthetic-{n}", corpus, work, synthetic, questions, vectors, milvus, CONFIGS
-                )
-        finally:
-            milvus.close()
-    print(
-        f"Milvus: {deployment} (pymilvus {version('pymilvus')}, milvus-lite "
-        f"{version('milvus-lite')}); OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
-        f"question encoding excluded; dense = top-{DEPTH} of one question"
-    )
-    header = (
-        f"{'corpus':>16} {'backend':>7} {'index':>5} {'build s':>8} {'store s':>8} "
-        f"{'load s':>7} {'dense p50/p99 ms':>17} {'hybrid p50 ms':>13} {'R@10 vs exact':>13}"
-    )
-    print(header)
-    for r in rows:
-        print(
-            f"{r['corpus']:>16} {r['backend']:>7} {r['index']:>5} {r['build_s']:>8} "
-            f"{r['store_build_s']:>8} {r['load_s']:>7} "
-            f"{r['dense_p50_ms']:>8.2f}/{r['dense_p99_ms']:<8.2f}{r['hybrid_p50_ms']:>13.2f}"
-            f"{r['recall10_vs_exact']:>14.4f}"
+        encoder, questions, vectors = seed_inputs(load_settings().models_dir)
+        flat = [c for c in configs if c[1] == "flat"]
+        rows += compare(
+            "seed", BUNDLED_CORPUS, work, encoder, questions, vectors, flat, args.milvus_uri
         )
+        for n in (int(s) for s in args.sizes.split(",")):
+            corpus = work / f"corpus-{n}"
+            synthetic, questions, vectors = synthetic_inputs(n, args.queries, corpus)
+            rows += compare(
+                f"synthetic-{n}",
+                corpus,
+                work,
+                synthetic,
+                questions,
+                vectors,
+                configs,
+                args.milvus_uri,
+            )
+    server = args.milvus_uri or "milvus 2.3.5 standalone (PyPI), started here"
+    print(
+        f"pymilvus {version('pymilvus')}, milvus-lite {version('milvus-lite')}, server: "
+        f"{server}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; question encoding "
+        f"excluded; dense = top-{DEPTH} of one question"
+    )
+    print_table(rows)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "milvus": deployment,
-        "versions": {name: version(name) for name in ("pymilvus", "milvus-lite", "faiss-cpu")},
+        "server": server,
+        "versions": {
+            name: installed(name) for name in ("pymilvus", "milvus-lite", "faiss-cpu", "milvus")
+        },
         # FAISS answers one question on all OpenMP threads; on a busy machine that is slower.
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "depth": DEPTH,
         "queries": args.queries,
+        "command": "python benchmarks/backends.py " + " ".join(sys.argv[1:]),
     }
     args.json.write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n", "utf-8")
     return 0

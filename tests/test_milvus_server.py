@@ -25,7 +25,6 @@ import pytest
 from retrieval.config import Settings, load_settings
 from retrieval.engine import Engine
 from retrieval.store.milvus import MilvusBackend, MilvusStore
-from retrieval.store.milvus.schema import RECORD_PROPERTY
 from retrieval.store.milvus.state import read_state
 from tests.conftest import REPO, SEED, FakeEncoder, run_qabot
 from tests.support.milvus_server import ROOT_TOKEN, MilvusServer, unavailable
@@ -55,14 +54,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
         client.grant_role(USER, "admin")
         client.close()
         yield server
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
 
 
 def _env(server: MilvusServer, token: str = ROOT_TOKEN, **more: str) -> dict[str, str]:
@@ -320,7 +311,6 @@ def test_collection_of_another_schema_is_rebuilt(
         assert index.vectors.collection != store.collection
         info = index.vectors.backend.client.describe_collection(index.vectors.collection)
         assert json.loads(info["description"])["qabot_schema"] == 2
-        assert RECORD_PROPERTY  # the record is also kept as a property where a server can
         top = engine.searcher.search("免费送戏下乡", k=1).passages[0].paragraph
         assert top.number in (16, 17)
     finally:
