@@ -123,15 +123,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cmrc", type=Path, help="cmrc2018-dev folder for off-topic questions")
     parser.add_argument("--limit", type=int, default=500, help="off-topic questions to use")
-    parser.add_argument("--cache", type=Path, default=Path("benchmarks/results/reader_reads.json"))
+    parser.add_argument("--save", type=Path, help="write every question's readings here (JSON)")
     args = parser.parse_args()
     engine = Engine(load_settings())
     started = time.perf_counter()
     reads = read_all(engine, args.cmrc, args.limit)
     print(f"read {len(reads)} questions in {time.perf_counter() - started:.0f} s")
-    args.cache.write_text(
-        json.dumps([{**r.__dict__, "gold": sorted(r.gold)} for r in reads]), encoding="utf-8"
-    )
+    if args.save:
+        records = [{**r.__dict__, "gold": sorted(r.gold)} for r in reads]
+        args.save.write_text(json.dumps(records), encoding="utf-8")
     dev = [r for r in reads if r.split == "dev"]
     test = [r for r in reads if r.split == "test"]
     for w in WEIGHTS:
