@@ -200,7 +200,7 @@ def main() -> int:
     fastest = min(r["p50_ms"] for r in rows)
     header = (
         f"{'variant':<11} {'p50 ms':>7} {'p95 ms':>7} {'x fastest':>9} {'page p50':>8} "
-        f"{'page p95':>8} {'load s':>7} "
+        f"{'page p95':>8} {'load s':>7} {'load MB':>8} "
         f"{'peak MB':>8} {'R@1':>6} {'BM25 R@1':>8} {'span F1':>7} {'ans flag':>8} "
         f"{'rem flag':>8}"
     )
@@ -212,7 +212,7 @@ def main() -> int:
         print(
             f"{r['backend']:<11} {r['p50_ms']:>7} {r['p95_ms']:>7} "
             f"{r['p50_ms'] / fastest:>9.2f} {r['page_p50_ms']:>8} {r['page_p95_ms']:>8} "
-            f"{r['load_s']:>7} {r['peak_rss_mb']:>8} "
+            f"{r['load_s']:>7} {r['rss_after_load_mb']:>8} {r['peak_rss_mb']:>8} "
             f"{r['reader_r1']:>6} {r['bm25_r1']:>8} {r['span_f1']:>7} "
             f"{r['answerable_flagged']:>8} {r['removed_flagged']:>8}"
         )
