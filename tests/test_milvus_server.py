@@ -42,6 +42,16 @@ CITATION = "§17 · 我省落实今年12件民生实事成效显著 › 免费�
 USER, PASSWORD = "qabot", "Tok3n-never-Shown-42"
 
 
+@pytest.fixture(autouse=True)
+def server_up_again(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Start the module's server again after a test that killed it and failed before."""
+    yield
+    if "server" in request.fixturenames:
+        server = request.getfixturevalue("server")
+        if server.pid is None:
+            server.start()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
     """One server with authorization on, its own user added, for the module's tests."""
@@ -88,7 +98,8 @@ class Watched:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -110,8 +121,11 @@ class Watched:
                 pytest.fail(f"no {text!r} in {timeout} s; stderr: {''.join(self.stderr)}")
 
     def finish(self, timeout: float) -> tuple[int, str, str]:
-        stdout, _ = self.process.communicate(timeout=timeout)
-        time.sleep(0.1)  # the reader thread takes the last lines
+        # Not communicate(): it would read stderr too, taking lines from the reader thread.
+        assert self.process.stdout is not None
+        self.process.wait(timeout=timeout)
+        stdout = self.process.stdout.read()
+        self._reader.join(timeout=10)  # it reads stderr to the end
         return self.process.returncode, stdout, "".join(self.stderr)
 
 
@@ -193,12 +207,12 @@ def test_server_killed_during_index(
     indexing.wait_for("Writing", timeout=120)
     server.kill()
     status, _, stderr = indexing.finish(timeout=180)
-    assert status == 1
+    assert status == 1, stderr
     errors = [line for line in stderr.splitlines() if line.startswith("error:")]
     assert errors == [
         f"error: cannot reach Milvus at {server.uri} (is the server running and the address "
         "right?); check --milvus-uri or QABOT_MILVUS_URI"
-    ]
+    ], stderr
     assert read_state(index_dir)["collection"] == published  # the index directory is as before
     server.start()
     # The previous build serves the corpus it was built from.
