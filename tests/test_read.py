@@ -22,6 +22,8 @@ from retrieval.read.inputs import (
     Window,
     best_window,
     char_hits,
+    load_served_tokenizer,
+    load_tokenizer,
     pad_batch,
     question_grams,
 )
@@ -197,3 +199,19 @@ def test_onnx_reads_like_torch(default_model: Path, tmp_path: Path) -> None:
     assert np.allclose([r.score for r in torch_fp32], [r.score for r in onnx_int8], atol=0.75)
     for kind in ("fp32", "int8"):  # made at first use, named by the artifact's checksum
         assert (tmp_path / f"reader-{ARTIFACT_SHA256[:16]}-{kind}.onnx").is_file()
+
+
+@pytest.mark.slow
+def test_served_tokenizer_gives_the_model_ids_of_the_full_one(
+    default_model: Path, tmp_path: Path
+) -> None:
+    full = load_tokenizer(default_model)
+    pruned, id_map = load_served_tokenizer(default_model, tmp_path)
+    texts = [*PAGE.read_text(encoding="utf-8").split("\n\n"), "How many operas? 👍 ok", "臺灣"]
+    for text in texts:
+        a = full.encode(text, add_special_tokens=False)
+        b = pruned.encode(text, add_special_tokens=False)
+        assert id_map[b.ids].tolist() == a.ids and b.offsets == a.offsets
+    assert len(id_map) < 0.6 * full.get_vocab_size()
+    # Text in a dropped script reads as <unk> (id 3, after the word-start piece ▁, id 6).
+    assert set(id_map[pruned.encode("Москва", add_special_tokens=False).ids].tolist()) <= {3, 6}

