@@ -1,6 +1,6 @@
 """The passage reader: re-ranks candidates, tells when a paragraph does not answer, finds spans.
 
-    reader = PassageReader.load()            # torch-int8; "onnx-int8" needs no torch once cached
+    reader = PassageReader.load()  # ONNX Runtime int8: no torch once its file is cached
     readings = reader.read(question, [p.text for p in candidates])
 
 Modules: inputs (question + paragraph window -> token ids), artifact (the trained tensors,
