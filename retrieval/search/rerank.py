@@ -6,7 +6,6 @@ made on first use); the ranking method of the same name is the hybrid followed b
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -75,13 +74,10 @@ class ReaderReranker:
         return Reread(reranked, 1.0 - best.p_not_answer, spans)
 
 
-_reader_lock = threading.Lock()
-
-
 @RERANKERS.register("reader")
 def passage_reader() -> Reranker:
     """Load the passage reader trained for qabot (its artifact ships in retrieval/read/)."""
-    with _reader_lock:
-        from retrieval.read.reader import PassageReader
+    # Searcher.reranker makes each re-ranker once, under its own lock.
+    from retrieval.read.reader import PassageReader
 
-        return ReaderReranker(PassageReader.load())
+    return ReaderReranker(PassageReader.load())
