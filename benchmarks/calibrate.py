@@ -46,13 +46,7 @@ def features(
     for q in queries:
         retrieval = searcher.retrieve(q.text)
         if mask:
-            gone = {row_of[p] for p in qrels.get(q.id, {}) if p in row_of}
-            retrieval = dataclasses.replace(
-                retrieval,
-                dense={r: s for r, s in retrieval.dense.items() if r not in gone},
-                lexical={r: s for r, s in retrieval.lexical.items() if r not in gone},
-                dense_top=[(r, s) for r, s in retrieval.dense_top if r not in gone],
-            )
+            retrieval = retrieval.without({row_of[p] for p in qrels.get(q.id, {}) if p in row_of})
         ranking = ranking_method("hybrid")(retrieval)
         out.append(dataclasses.astuple(searcher.signals(retrieval, ranking)))
     return np.array(out, dtype=np.float64)

@@ -122,3 +122,13 @@ def test_searching_uses_one_blas_thread(searcher: Searcher) -> None:
         Searcher(searcher.index, FakeEncoder)
         blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
         assert blas and all(p["num_threads"] == 1 for p in blas)
+
+
+def test_a_retrieval_without_rows_is_the_answer_removed_corpus(searcher: Searcher) -> None:
+    retrieval = searcher.retrieve("青年路什么时候停水")
+    top = searcher.rank("青年路什么时候停水", "hybrid")[0][0]
+    removed = retrieval.without({top})
+    assert top not in removed.dense and top not in removed.lexical
+    assert top not in {r for r, _ in removed.dense_top}
+    assert len(removed.dense) == len(retrieval.dense) - 1
+    assert removed.dense_mean == retrieval.dense_mean  # the corpus statistics stay

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from retrieval.search import Searcher
-from retrieval.search.rerank import READ_CANDIDATES, RERANKERS, ReaderReranker
+from retrieval.search import rerank
+from retrieval.search.rerank import READ_CANDIDATES, RERANKERS, ReaderReranker, confidence
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
 
@@ -56,12 +57,15 @@ def test_the_reader_reorders_the_first_candidates_and_finds_the_span(
     word = second.text[5:11]  # only the hybrid's second passage holds this
     reader = WordReader(word)
     _with_reader(searcher, reader, monkeypatch)
+    monkeypatch.setattr(rerank, "FIRST_STAGE_WEIGHT", 0.5)
     answer = searcher.search(question, k=3, method="reader")
     assert reader.calls == [READ_CANDIDATES]
     assert answer.passages[0].paragraph == second
     span = answer.passages[0].span
     assert span is not None and second.text[span[0] : span[1]] == word
-    assert answer.confident and answer.confidence == pytest.approx(0.99)
+    # Judged by the reading of the passage put first, beside the hybrid's own confidence.
+    prior = searcher.rank_with_confidence(question, "hybrid").confidence
+    assert answer.confidence == pytest.approx(confidence(5.0, prior, False))
     ranked = searcher.rank(question, "reader")
     assert sorted(r for r, _ in ranked) == sorted(r for r, _ in hybrid)  # none lost, none added
     scores = [s for _, s in ranked]
@@ -90,3 +94,24 @@ def test_reader_is_a_method_and_made_once(
     searcher.search("青年路什么时候停水", method="reader")
     searcher.search("迎泽大街什么时候停水", method="reader")
     assert len(made) == 1
+
+
+def test_confidence_follows_the_reader_and_the_first_stage() -> None:
+    # The fitted model must give both signals a positive say, whatever the constants.
+    assert confidence(4.0, 0.5, False) > confidence(-4.0, 0.5, False)
+    assert confidence(0.0, 0.9, False) > confidence(0.0, 0.1, False)
+    assert 0.0 < confidence(-60.0, 0.0, True) < confidence(60.0, 1.0, True) < 1.0
+
+
+def test_a_question_without_cjk_ranks_by_the_first_stage_when_the_reader_has_no_say(
+    searcher: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "When will the water be cut off on Yingze Street?"
+    hybrid = searcher.rank(question, "hybrid")
+    second = searcher.index.paragraphs[hybrid[1][0]]
+    _with_reader(searcher, WordReader(second.text[5:11]), monkeypatch)
+    monkeypatch.setattr(rerank, "FIRST_STAGE_WEIGHT", 0.5)
+    monkeypatch.setattr(rerank, "LATIN_READER_WEIGHT", 0.0)
+    assert [r for r, _ in searcher.rank(question, "reader")] == [r for r, _ in hybrid]
+    monkeypatch.setattr(rerank, "LATIN_READER_WEIGHT", 1.0)
+    assert searcher.rank(question, "reader")[0][0] == hybrid[1][0]

@@ -65,6 +65,8 @@ ATTRIBUTION = (
 )
 N_CANDIDATES = 8  # BM25 candidates kept per question for negatives
 SPAN_POSITIVE_WEIGHT = 4.0
+SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;\n]+[”」』）)]*|$)")
+TRIMMED_MIN_CHARS = 30  # shorter remains are not a paragraph a first stage would offer
 DEV_K = 5  # candidates re-ranked in the dev metric (as served: the first stage's top 5)
 
 
@@ -163,6 +165,26 @@ class ExampleBuilder:
             pool = [p for p in pool if q.answer not in self.paragraphs[p].text]
         return pool
 
+    def trimmed(self, qi: int) -> Paragraph | None:
+        """Return the question's own paragraph without the sentences holding its answer.
+
+        The near-topic negative: same article, same words as the question, no answer (as
+        `零工市场每天几点开门？` against the paragraph on 零工市场 that gives no hours).
+        None when too little is left or the answer occurs again in what is left.
+        """
+        q = self.questions[qi]
+        para = self.paragraphs[q.paragraph]
+        a, b = q.answer_start, q.answer_start + len(q.answer)
+        kept, pos = [], 0
+        for sentence in SENTENCE.findall(para.text):
+            if not (pos < b and pos + len(sentence) > a):
+                kept.append(sentence)
+            pos += len(sentence)
+        text = "".join(kept)
+        if len(text) < TRIMMED_MIN_CHARS or (q.answer and q.answer in text):
+            return None
+        return Paragraph(para.source, para.article, text)
+
     def group(self, qi: int, rng: random.Random, kind: str) -> tuple[list[Example], int]:
         """Return the examples of one question and the index of the positive (-1: none)."""
         q = self.questions[qi]
@@ -174,6 +196,15 @@ class ExampleBuilder:
         grams = question_grams(text)
         examples: list[Example] = []
         positive = -1
+        if kind == "trimmed":
+            near = self.trimmed(qi)
+            if near is None:
+                kind = "removed"
+            else:
+                tok = tokenize_paragraphs(self.tokenizer, [near])[0]
+                window, _ = window_for(q_ids, grams, near, tok)
+                examples.append(Example(window, 0.0))
+                kind = "removed"  # and the best other paragraphs: nothing here answers
         if kind == "normal":
             tok = self.tokens[q.paragraph]
             span = answer_tokens(tok.offsets, q.answer_start, q.answer_start + len(q.answer))
@@ -199,7 +230,14 @@ class ExampleBuilder:
         return examples, positive
 
 
-KINDS = (("normal", 0.72), ("removed", 0.18), ("offtopic", 0.04), ("junk", 0.06))
+# trimmed: the own paragraph minus the answer's sentences, with the removed-kind negatives.
+KINDS = (
+    ("normal", 0.62),
+    ("removed", 0.14),
+    ("trimmed", 0.14),
+    ("offtopic", 0.04),
+    ("junk", 0.06),
+)
 
 
 def pick_kind(rng: random.Random) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 # (row, score) pairs, best first.
 Ranking = list[tuple[int, float]]
@@ -41,3 +42,12 @@ class Retrieval:
         if self.lexical_std <= 0:
             return 0.0
         return (self.lexical.get(row, 0.0) - self.lexical_mean) / self.lexical_std
+
+    def without(self, rows: Collection[int]) -> Retrieval:
+        """Return the retrieval as if these rows were not in the corpus (answer-removed)."""
+        return replace(
+            self,
+            dense={r: s for r, s in self.dense.items() if r not in rows},
+            lexical={r: s for r, s in self.lexical.items() if r not in rows},
+            dense_top=[(r, s) for r, s in self.dense_top if r not in rows],
+        )

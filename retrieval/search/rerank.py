@@ -6,6 +6,7 @@ made on first use); the ranking method of the same name is the hybrid followed b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,15 +14,25 @@ from typing import Protocol
 from retrieval.ingest import Paragraph
 from retrieval.registry import Registry
 from retrieval.search.candidates import Ranking
+from retrieval.search.confidence import is_latin
 
 # How many of the hybrid's first passages the reader reads: its misses are at rank 2 or 3,
 # and each one read costs milliseconds.
 READ_CANDIDATES = 4
-# Weight of the hybrid's fused z-score beside the reader's logit in the re-ranked score.
-FIRST_STAGE_WEIGHT = 0.5
-# The reader's probability that its best passage answers, at or above which qabot is
-# confident; one threshold for every language (chosen on the dev half of corpus/gold).
-READER_THRESHOLD = 0.5
+# The re-ranked score of a passage read: READER_WEIGHT x the reader's logit + FIRST_STAGE_WEIGHT
+# x the hybrid's fused z-score. The reader was trained on Chinese questions only: a question
+# without CJK characters gets LATIN_READER_WEIGHT instead (its say follows its evidence).
+READER_WEIGHT = 1.0
+LATIN_READER_WEIGHT = 0.25
+FIRST_STAGE_WEIGHT = 5.0
+# Whether the first passage answers: a logistic model over the reader's logit for it, the
+# logit of the first stage's own confidence (search/confidence.py) and whether the question
+# has no CJK character. Fitted by benchmarks/tune_reader.py on the dev half of corpus/gold,
+# its answer-removed copies and off-topic cmrc2018-dev questions; the threshold keeps at
+# most 5% of the dev half's answerable questions flagged. One threshold for all languages.
+CONFIDENCE_COEFFICIENTS = (0.231, 0.797, -0.279)  # reader logit, first-stage logit, latin
+CONFIDENCE_INTERCEPT = 0.203
+READER_THRESHOLD = 0.247
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,13 @@ class Reranker(Protocol):
 
     threshold: float
 
-    def __call__(self, question: str, ranking: Ranking, paragraphs: Sequence[Paragraph]) -> Reread:
-        """Return the re-ranked ranking (every row of `ranking`, none added)."""
+    def __call__(
+        self, question: str, ranking: Ranking, paragraphs: Sequence[Paragraph], prior: float
+    ) -> Reread:
+        """Return the re-ranked ranking (every row of `ranking`, none added).
+
+        prior: the first stage's probability that its first passage answers the question.
+        """
         ...
 
 
@@ -54,24 +70,40 @@ class ReaderReranker:
     def __init__(self, reader: object) -> None:
         self.reader = reader
 
-    def __call__(self, question: str, ranking: Ranking, paragraphs: Sequence[Paragraph]) -> Reread:
+    def __call__(
+        self, question: str, ranking: Ranking, paragraphs: Sequence[Paragraph], prior: float
+    ) -> Reread:
         if not ranking:
             return Reread([], 0.0)
         read, rest = ranking[:READ_CANDIDATES], ranking[READ_CANDIDATES:]
         texts = [paragraphs[row].text for row, _ in read]
         readings = self.reader.read(question, texts)  # type: ignore[attr-defined]
+        latin = is_latin(question)
+        weight = LATIN_READER_WEIGHT if latin else READER_WEIGHT
         scored = [
-            (row, reading.score + FIRST_STAGE_WEIGHT * first, reading)
+            (row, weight * reading.score + FIRST_STAGE_WEIGHT * first, reading)
             for (row, first), reading in zip(read, readings, strict=True)
         ]
         scored.sort(key=lambda item: -item[1])
-        best = scored[0][2]
         lowest = scored[-1][1]
         # The unread rest keeps its order, below every passage read.
         shift = lowest - 1.0 - rest[0][1] if rest else 0.0
         reranked = [(row, score) for row, score, _ in scored] + [(r, s + shift) for r, s in rest]
         spans = {row: reading.span for row, _, reading in scored if reading.span is not None}
-        return Reread(reranked, 1.0 - best.p_not_answer, spans)
+        return Reread(reranked, confidence(scored[0][2].score, prior, latin), spans)
+
+
+def confidence(reader_logit: float, prior: float, latin: bool) -> float:
+    """Return the probability that the first passage answers (CONFIDENCE_COEFFICIENTS)."""
+    a, b, c = CONFIDENCE_COEFFICIENTS
+    z = CONFIDENCE_INTERCEPT + a * reader_logit + b * logit(prior) + c * float(latin)
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def logit(p: float) -> float:
+    """Return log(p / (1 - p)), p clipped away from 0 and 1."""
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    return math.log(p / (1.0 - p))
 
 
 @RERANKERS.register("reader")

@@ -195,11 +195,11 @@ class Searcher:
         check_method(method)
         retrieval = self.retrieve(query, depth)
         hybrid = ranking_method("hybrid")(retrieval)
+        confidence = probability(self.signals(retrieval, hybrid)) if hybrid else 0.0
         if RERANKERS.find(method) is not None:
             reranker = self.reranker(method)
-            reread = reranker(query, hybrid, self.index.paragraphs)
+            reread = reranker(query, hybrid, self.index.paragraphs, confidence)
             return Ranked(reread.ranking, reread.confidence, reranker.threshold, reread.spans)
-        confidence = probability(self.signals(retrieval, hybrid)) if hybrid else 0.0
         ranking = hybrid if method == "hybrid" else ranking_method(method)(retrieval)
         return Ranked(ranking, confidence, THRESHOLD)
 
