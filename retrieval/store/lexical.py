@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import IndexStateError
-from retrieval.words import TOKENIZER_VERSION, index_tokens, query_terms, query_tokens
+from retrieval.words import (
+    BIGRAM_MARK,
+    TOKENIZER_VERSION,
+    index_tokens,
+    query_terms,
+    query_tokens,
+)
 
 SETTINGS_FILE = "qabot-lexical.json"
 BM25_K1 = 1.5
@@ -78,6 +84,10 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)  # type: ignore[attr-defined]
+
+    def words(self) -> list[str]:
+        """Return the words the index knows (character bigrams aside)."""
+        return [t for t in self._vocab if not t.startswith(BIGRAM_MARK)]
 
     def idf(self, term: str) -> float:
         """Return the idf of a term; a term no paragraph has gets the highest possible."""

