@@ -28,6 +28,8 @@ class Retrieval:
     lexical_std: float
     # The idf-weighted share of the question's terms the corpus has (LexicalIndex.known_share).
     lexical_evidence: float = 1.0
+    # What the lexical half matched: the question, or the corpus words translating it.
+    lexical_query: str = ""
 
     def cosine_z(self, cosine: float) -> float:
         """Return how far a cosine stands above the question's cosines to the whole corpus."""

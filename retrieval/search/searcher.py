@@ -181,6 +181,7 @@ class Searcher:
             float(all_lexical.mean()) if len(all_lexical) else 0.0,
             float(all_lexical.std()) if len(all_lexical) else 0.0,
             evidence,
+            words,
         )
 
     def reranker(self, name: str) -> Reranker:
@@ -211,7 +212,8 @@ class Searcher:
         coverage = 0.0
         if ranking:
             top = self.index.paragraphs[ranking[0][0]]
-            coverage = self.index.lexical.coverage(retrieval.query, top.index_text)
+            words = retrieval.lexical_query or retrieval.query
+            coverage = self.index.lexical.coverage(words, top.index_text)
         return Signals(cosine, dense_z, coverage, 1.0 if is_latin(retrieval.query) else 0.0)
 
     def rank_with_confidence(
