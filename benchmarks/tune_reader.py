@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -38,9 +39,10 @@ from retrieval.eval.beir import load_dataset  # noqa: E402
 from retrieval.eval.targets import GOLD_SET  # noqa: E402
 from retrieval.search import ranking_method  # noqa: E402
 from retrieval.search.confidence import is_latin, probability  # noqa: E402
-from retrieval.search.rerank import READ_CANDIDATES, logit  # noqa: E402
+from retrieval.search.rerank import READ_CANDIDATES, confidence_inputs  # noqa: E402
 
-WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
+# math.inf: the hybrid's order kept, the reader only judges whether the first passage answers.
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, math.inf)
 LATIN_WEIGHTS = (0.0, 0.1, 0.25, 0.5, 1.0)
 MAX_FLAGGED = 0.05
 # Weight of each kind of dev example in the confidence fit: the gold questions are what qabot
@@ -129,6 +131,8 @@ class Weights:
 
 def chosen(read: Read, w: Weights) -> int:
     """Return the index (into read.rows) of the first passage after re-ranking."""
+    if math.isinf(w.first):
+        return 0
     say = w.latin_reader if read.latin else 1.0
     fused = [say * r + w.first * f for r, f in zip(read.reader, read.first, strict=True)]
     return int(np.argmax(fused))
@@ -140,11 +144,11 @@ def r_at_1(reads: list[Read], w: Weights) -> float:
 
 
 def features(reads: list[Read], w: Weights) -> np.ndarray:
-    """Return the confidence model's inputs: reader logit of the first passage, prior, latin."""
+    """Return the confidence model's inputs for each question (rerank.confidence_inputs)."""
     rows = []
     for r in reads:
         z = r.reader[chosen(r, w)] if r.rows else -30.0
-        rows.append((z, logit(r.prior), float(r.latin)))
+        rows.append(confidence_inputs(z, r.prior, r.latin))
     return np.array(rows, dtype=np.float64)
 
 
@@ -184,7 +188,7 @@ def main() -> None:
         print(f"Latin reader weight {say:4}: R@1 dev Latin {r1:.3f}")
     say = max(LATIN_WEIGHTS, key=lambda x: (round(r_at_1(dev_latin, Weights(first, x)), 3), -x))
     best = Weights(first, say)
-    hybrid = Weights(1e9, 0.0)  # the first stage alone
+    hybrid = Weights(math.inf, 0.0)  # the first stage alone
     for name, half in (("dev", dev), ("test", test)):
         latin = [r for r in half if r.latin]
         print(
