@@ -71,7 +71,9 @@ def test_best_span_maps_tokens_to_characters() -> None:
     start = np.full(8, -5.0)
     end = np.full(8, -5.0)
     start[2 + 1], end[2 + 4] = 3.0, 3.0  # " 决定" .. "1万场", with a leading space
-    assert best_span(start, end, window, passage) == (3, 14)
+    found = best_span(start, end, window, passage)
+    assert found is not None and found[0] == (3, 14)
+    assert found[1] == pytest.approx(3.0 + 3.0 - (-5.0 - 5.0))  # above the <s>, <s> pair
 
 
 # --------------------------------------------------------------------------- artifact
