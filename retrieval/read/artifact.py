@@ -14,7 +14,7 @@ from retrieval.errors import ModelError, Remedy
 
 ARTIFACT_PATH = Path(__file__).with_name("reader-v1.safetensors")
 # training/reader.py rewrites this line when it replaces the artifact.
-ARTIFACT_SHA256 = "ad454ff3e5fb418852c599a27452ef9534d79aec52813d8b29770c78e605056d"
+ARTIFACT_SHA256 = "106e39f2170d9cf5a0c26a30006945dc6d839f7fd652cbd7debb4de957b582d7"
 FORMAT = "qabot-reader-1"
 _SCALE = ".int8_scale"
 

@@ -37,7 +37,7 @@ SPAN_MAX_P_NOT_ANSWER = 0.5
 # ... and only when the span's start + end logits beat the "no answer" pair (<s>, <s>) by
 # this margin: benchmarks/span_gate.py chooses it on held-out questions so that the spans
 # shown match the true answer with a character F1 of at least 0.7 on average.
-SPAN_MIN_MARGIN = 2.0
+SPAN_MIN_MARGIN = 8.0
 
 
 @dataclass(frozen=True)
