@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from retrieval.search import Searcher
-from retrieval.search import rerank
+from retrieval.search import Searcher, rerank
 from retrieval.search.rerank import READ_CANDIDATES, RERANKERS, ReaderReranker, confidence
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
