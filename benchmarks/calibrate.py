@@ -9,6 +9,9 @@ Examples (label 1 = the best passage answers the question, 0 = the corpus has no
 - the dev half of corpus/gold over our corpus (answerable 1, unanswerable 0), weighted 20x,
   since those are the questions qabot is for.
 
+Questions the served path never gives a probability to are left out: those refused before the
+index (no words, small talk) and those sharing nothing with the corpus (nothing_in_common).
+
 The test half of corpus/gold is never used here. The threshold is set so that at most 5% of
 the dev half's answerable questions are flagged. Prints the constants to paste.
 """
@@ -26,12 +29,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from retrieval.config import load_settings  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
+from retrieval.errors import QabotError  # noqa: E402
 from retrieval.eval.beir import Query, load_dataset  # noqa: E402
 from retrieval.eval.targets import Target, open_beir, open_gold  # noqa: E402
-from retrieval.search import Searcher, ranking_method  # noqa: E402
+from retrieval.search import Searcher, check_question, ranking_method  # noqa: E402
+from retrieval.search.confidence import nothing_in_common  # noqa: E402
 
 GOLD_WEIGHT = 20.0
 MAX_FLAGGED = 0.05
+
+
+def refused(question: str) -> bool:
+    """Tell whether the served path refuses the question before the index (no words, small
+    talk): it never gets a probability."""
+    try:
+        check_question(question)
+    except QabotError:
+        return True
+    return False
+
+
+def served(searcher: Searcher, queries: list[Query]) -> list[Query]:
+    """Return the questions the served path gives a probability to: not refused, and sharing
+    something with the corpus (confidence.nothing_in_common)."""
+    return [
+        q
+        for q in queries
+        if not refused(q.text) and not nothing_in_common(searcher.retrieve(q.text))
+    ]
 
 
 def features(
@@ -80,17 +105,17 @@ def main() -> int:
     engine = Engine(load_settings())
     cmrc = open_beir(load_dataset(args.cmrc), engine)
     gold = open_gold(engine)
-    cq = cmrc.dataset.answerable[: args.limit]
-    dev = [q for q in gold.dataset.queries if q.meta.get("split") == "dev"]
+    cq = served(cmrc.searcher, cmrc.dataset.answerable[: args.limit])
+    dev = served(gold.searcher, [q for q in gold.dataset.queries if q.meta.get("split") == "dev"])
     parts: list[tuple[np.ndarray, np.ndarray, float]] = []
     c_rows = rows_by_id(cmrc)
     x = features(cmrc.searcher, cq, c_rows, cmrc.dataset.qrels)
     parts.append((x, np.ones(len(x)), 1.0))
     x = features(cmrc.searcher, cq, c_rows, cmrc.dataset.qrels, mask=True)
     parts.append((x, np.zeros(len(x)), 1.0))
-    x = features(gold.searcher, cmrc.dataset.queries[::3], {}, {})
+    x = features(gold.searcher, served(gold.searcher, cmrc.dataset.queries[::3]), {}, {})
     parts.append((x, np.zeros(len(x)), 1.0))
-    x = features(cmrc.searcher, gold.dataset.queries, {}, {})
+    x = features(cmrc.searcher, served(cmrc.searcher, gold.dataset.queries), {}, {})
     parts.append((x, np.zeros(len(x)), 1.0))
     g_rows = rows_by_id(gold)
     xd = features(gold.searcher, dev, g_rows, gold.dataset.qrels)

@@ -32,13 +32,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.calibrate import fit_logistic  # noqa: E402
+from benchmarks.calibrate import fit_logistic, refused  # noqa: E402
 from retrieval.config import load_settings  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.eval.beir import load_dataset  # noqa: E402
 from retrieval.eval.targets import GOLD_SET  # noqa: E402
 from retrieval.search import ranking_method  # noqa: E402
-from retrieval.search.confidence import is_latin, probability  # noqa: E402
+from retrieval.search.confidence import is_latin  # noqa: E402
 from retrieval.search.rerank import READ_CANDIDATES, confidence_inputs  # noqa: E402
 
 # math.inf: the hybrid's order kept, the reader only judges whether the first passage answers.
@@ -83,6 +83,8 @@ def read_all(engine: Engine, cmrc: Path | None, limit: int) -> list[Read]:
     row_of = {p.id: i for i, p in enumerate(paragraphs)}
     jobs: list[tuple[str, str, str, str, set[int], set[int]]] = []
     for q in gold.queries:
+        if refused(q.text):
+            continue  # served, it never reaches the index (no words, small talk)
         rels = {row_of[p] for p in gold.qrels.get(q.id, {}) if p in row_of}
         split = q.meta.get("split", "dev")
         kind = "answerable" if rels else "unanswerable"
@@ -102,7 +104,7 @@ def read_all(engine: Engine, cmrc: Path | None, limit: int) -> list[Read]:
     for qid, text, split, kind, rels, removed in jobs:
         retrieval = searcher.retrieve(text).without(removed)
         ranking = ranking_method("hybrid")(retrieval)
-        prior = probability(searcher.signals(retrieval, ranking)) if ranking else 0.0
+        prior = searcher.first_stage_confidence(retrieval, ranking)
         top = ranking[:READ_CANDIDATES]
         readings = reader.read(text, [paragraphs[r].text for r, _ in top]) if top else []
         out.append(

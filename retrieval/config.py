@@ -67,6 +67,12 @@ class Settings:
         return self.home / "indexes" / digest
 
 
+def qabot_home(env: Mapping[str, str] | None = None) -> Path:
+    """Return QABOT_HOME (~ expanded), or the per-user data folder qabot uses by default."""
+    home = (os.environ if env is None else env).get(ENV_HOME)
+    return Path(home).expanduser() if home else Path(user_data_dir("qabot", appauthor=False))
+
+
 def load_settings(
     corpus: Sequence[str] | None = None,
     model: str | None = None,
@@ -94,16 +100,12 @@ def load_settings(
         paths = tuple(Path(p).expanduser() for p in env[ENV_CORPUS].split(os.pathsep) if p)
     else:
         paths = (BUNDLED_CORPUS,)
-    home = env.get(ENV_HOME)
-    kwargs: dict[str, object] = {}
-    if home:
-        kwargs["home"] = Path(home).expanduser()
     return Settings(
         corpus=paths,
+        home=qabot_home(env),
         model=model or env.get(ENV_MODEL) or DEFAULT_MODEL,
         engine=engine or env.get(ENV_ENGINE) or "auto",
         backend=chosen,
         milvus_uri=uri,
         milvus_token=env.get(ENV_MILVUS_TOKEN, "").strip(),
-        **kwargs,  # type: ignore[arg-type]
     )

@@ -68,6 +68,12 @@ class IndexStateError(QabotError):
     KIND = "index"
 
 
+class StoreError(QabotError):
+    """The vector store could not be used: unreachable, too slow, credentials refused."""
+
+    KIND = "store"
+
+
 class UsageError(QabotError):
     """A bad argument (exit status 2 in the CLI)."""
 

@@ -25,6 +25,11 @@ _RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]+")
 BIGRAM_MARK = "~"
 
 
+def has_words(text: str) -> bool:
+    """Return True if text holds a letter, digit or CJK character (not only symbols or emoji)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def tokenize(text: str) -> list[str]:
     """Split normalised text into search words: jieba's fine-grained cut, lowercased."""
     # rjieba is jieba's algorithm and dictionary in Rust: same words, ready in milliseconds

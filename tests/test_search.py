@@ -41,7 +41,7 @@ def test_hybrid_score_is_dense_z_plus_weighted_lexical_z(searcher: Searcher) -> 
 
 
 def test_without_lexical_match_hybrid_follows_dense(searcher: Searcher) -> None:
-    question = "Who wrote Pride and Prejudice?"  # no word the dictionary finds in the page
+    question = "How do I reset my iPhone password?"  # no word the dictionary finds in the page
     retrieval = searcher.retrieve(question)
     assert retrieval.lexical == {}
     hybrid = [r for r, _ in ranking_method("hybrid")(retrieval)]

@@ -6,18 +6,55 @@ import pytest
 
 from bot.cli.main import main
 from retrieval.errors import Remedy, UsageError
-from retrieval.search.question import MAX_QUESTION_CHARS, NoWordsError, check_question
+from retrieval.search.question import (
+    MAX_QUESTION_CHARS,
+    NoWordsError,
+    SmallTalkError,
+    check_question,
+    small_talk,
+)
 
 
-@pytest.mark.parametrize("text", ["👍👍", "……", "？？？！！。。，", " ~~ "])
+@pytest.mark.parametrize("text", ["👍👍", "……", "？？？！！。。，", " ~~ ", "___"])
 def test_a_question_without_words_is_refused(text: str) -> None:
     with pytest.raises(NoWordsError) as caught:
         check_question(text)
     assert isinstance(caught.value, UsageError) and caught.value.remedy is Remedy.ASK_QUESTION
 
 
-@pytest.mark.parametrize("text", ["hello", "12345", " 停水？ ", "x" * MAX_QUESTION_CHARS])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hello", "greeting"),
+        ("Hi there!", "greeting"),
+        ("Good morning 😀", "greeting"),
+        ("How's it going?", "greeting"),
+        ("您好！", "greeting"),
+        ("thanks a lot", "farewell"),
+        ("謝謝！", "farewell"),
+        ("好的", "farewell"),
+    ],
+)
+def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None:
+    assert small_talk(text) == kind
+    with pytest.raises(SmallTalkError) as caught:
+        check_question(text)
+    assert caught.value.data["kind"] == kind and caught.value.remedy is Remedy.ASK_QUESTION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345",
+        " 停水？ ",
+        "hello, when is the water cut off?",
+        "你好，青年路什么时候停水？",
+        "谢谢你们送戏下乡了多少场",
+        "x" * MAX_QUESTION_CHARS,
+    ],
+)
 def test_questions_with_words_pass(text: str) -> None:
+    assert small_talk(text) is None
     assert check_question(text) == text.strip()
 
 
@@ -26,5 +63,14 @@ def test_cli_says_what_to_do_instead_and_exits_2(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "error: the question '👍👍' has no words to look for; "
+        'type a question, e.g. qabot ask "青年路什么时候停水"'
+    ]
+
+
+def test_cli_answers_small_talk_with_what_it_can_do(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "hi there"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: 'hi there' is small talk, not a question about the corpus; "
         'type a question, e.g. qabot ask "青年路什么时候停水"'
     ]

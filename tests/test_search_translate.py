@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.search import Searcher
+from retrieval.search.confidence import nothing_in_common
 from retrieval.search.translate import QueryTranslator, Translation, english_forms, gloss_keys
 
 VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西"]
@@ -41,6 +42,8 @@ def test_share_counts_the_content_words_found(translator: QueryTranslator) -> No
     translation = translator.translate("Shanxi zebra")
     assert translation.text == "山西"
     assert translation.share == 0.5
+    # Contractions of function words are function words: two content words here, not three.
+    assert translator.translate("What's the Shanxi zebra?").share == 0.5
 
 
 def test_inflections_reach_the_dictionary_form() -> None:
@@ -53,9 +56,20 @@ def test_inflections_reach_the_dictionary_form() -> None:
 
 def test_an_english_question_gets_a_lexical_half(searcher: Searcher) -> None:
     question = "When will the water be cut off on Yingze Street?"
-    words, evidence = searcher.lexical_query(question)
-    assert "迎泽" in words.split() and 0 < evidence <= 1
+    matched = searcher.lexical_query(question)
+    assert "迎泽" in matched.text.split() and 0 < matched.evidence <= 1
     top = searcher.index.paragraphs[searcher.rank(question, "bm25")[0][0]]
     assert "迎泽大街" in top.text and "停水" in top.text
     # A Chinese question is matched as it is.
-    assert searcher.lexical_query("迎泽大街停水")[0] == "迎泽大街停水"
+    assert searcher.lexical_query("迎泽大街停水").text == "迎泽大街停水"
+
+
+def test_a_question_sharing_nothing_with_the_corpus_is_never_confident(searcher: Searcher) -> None:
+    for question in ("asdfghjkl", "98765", "How do I reset my iPhone password?"):
+        retrieval = searcher.retrieve(question)
+        assert retrieval.lexical_evidence == 0.0 and nothing_in_common(retrieval)
+        ranked = searcher.rank_with_confidence(question)
+        assert ranked.ranking and ranked.confidence == 0.0 and not ranked.confident
+    # Unknown words beside one the corpus has: the model judges, the gate stays open.
+    assert not nothing_in_common(searcher.retrieve("Yingze Street asdfghjkl"))
+    assert not nothing_in_common(searcher.retrieve("斑马的条纹"))

@@ -255,6 +255,8 @@ def test_groups_get_answers_only_when_they_address_the_bot(
         ({"voice": {"file_id": "V", "file_unique_id": "v", "duration": 2}}, "文字"),
         ({"document": {"file_id": "D", "file_unique_id": "d", "file_name": "a.pdf"}}, "文字"),
         ({"text": "😀😀👍"}, "请用文字描述你的问题"),
+        ({"text": "Hi there!"}, "你好！直接发送问题"),
+        ({"text": "谢谢！"}, "不客气"),
         ({"text": "问" * 4000}, "问题太长了（4000 字）。请精简到 2000 字以内再问。"),
         ({"text": "/nosuchcommand"}, "没有这个命令"),
     ],

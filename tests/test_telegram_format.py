@@ -187,6 +187,9 @@ def test_addressing_is_stripped_from_a_question(text: str, question: str) -> Non
         ("问" * 2001, "问题太长了（2001 字）。请精简到 2000 字以内再问。"),
         ("停水", None),
         ("why?", None),
+        ("Hi there!", "你好！直接发送问题"),
+        ("謝謝", "不客气"),
+        ("你好，青年路什么时候停水？", None),
     ],
 )
 def test_what_cannot_be_a_question(text: str, hint: str | None) -> None:

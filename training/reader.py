@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from tokenizers import Tokenizer
 
+from retrieval.config import qabot_home
 from retrieval.read import artifact as artifact_module
 from retrieval.read.artifact import ARTIFACT_PATH, save_artifact
 from retrieval.read.base import (
@@ -33,7 +34,6 @@ from retrieval.read.base import (
     WORD_EMBEDDINGS,
     base_model_dir,
     base_tensors,
-    qabot_home,
 )
 from retrieval.read.inputs import (
     Window,

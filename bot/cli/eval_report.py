@@ -60,6 +60,8 @@ def _summary(evaluation: Evaluation) -> str:
         )
         if "unanswerable" in rates:
             line += f", {rates['unanswerable_flagged']:.1%} of unanswerable"
+        if rates["refused"]:
+            line += f" ({rates['refused']} never reach the index: no words, small talk)"
         parts.append(line)
     parts += evaluation.target.notes
     return "\n".join(parts)

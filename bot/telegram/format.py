@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from bot.render import answer_text, byline, citation, highlight_terms, mark_answer
 from retrieval.ingest import Paragraph
-from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage
+from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage, small_talk
+from retrieval.words import has_words
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,11 @@ HINT_NOT_TEXT = "我只能读懂文字问题 🙂 请直接输入问题。"
 HINT_NO_WORDS = "请用文字描述你的问题。"
 HINT_TOO_LONG = "问题太长了（{n} 字）。请精简到 {limit} 字以内再问。"
 HINT_EMPTY = "请在 /ask 后面写上问题。"
+# Small talk gets a reply in kind and what the bot can do, never a "closest" paragraph.
+HINT_SMALL_TALK = {
+    "greeting": "你好！直接发送问题，我会在资料里查找答案并注明出处段落。",
+    "farewell": "不客气！还有问题可以随时直接发送给我。",
+}
 FOR_EXAMPLE = "例如：{example}"
 GREETING = (
     "你好！我会在资料里查找答案，并注明出处段落。直接发送问题即可{tail}\n"
@@ -50,6 +56,9 @@ REFUSED = "抱歉，这个机器人只对授权用户开放。Sorry, this bot is
 NOT_ADMIN = "抱歉，只有管理员可以使用 /reindex。"
 FLOOD = "你问得太快了，请 {seconds} 秒后再试。Too many questions; please wait a little."
 ERROR = "抱歉，出了点问题，请稍后再试。Something went wrong; please try again."
+STORE_DOWN = (
+    "抱歉，检索服务暂时连不上，请稍后再试。The search service is unreachable; try again shortly."
+)
 STALE = "这个按钮已失效，请重新提问。"
 LOST_QUESTION = "找不到原来的问题了，请重新提问。"
 UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看用法。"
@@ -84,13 +93,19 @@ def clean_question(text: str) -> str:
 
 
 def question_problem(text: str, example: str | None = None) -> str | None:
-    """Return a friendly hint if text cannot be a question (empty, no words, too long)."""
+    """Return a friendly hint if text cannot be a question (empty, no words, small talk, too
+    long): the cases retrieval.search.check_question refuses, worded for a chat."""
     if not text:
         return with_example(HINT_EMPTY, example)
     if len(text) > MAX_QUESTION_CHARS:
         return HINT_TOO_LONG.format(n=len(text), limit=MAX_QUESTION_CHARS)
-    if not any(ch.isalnum() for ch in text):
+    if not has_words(text):
         return with_example(HINT_NO_WORDS, example)
+    kind = small_talk(text)
+    if kind == "greeting":
+        return with_example(HINT_SMALL_TALK[kind], example)
+    if kind is not None:
+        return HINT_SMALL_TALK[kind]
     return None
 
 

@@ -65,6 +65,7 @@ from bot.telegram.format import (
     REINDEX_FAILED,
     REINDEX_STARTED,
     STALE,
+    STORE_DOWN,
     UNKNOWN_COMMAND,
     VOTE_LOST,
     VOTED,
@@ -80,7 +81,7 @@ from bot.telegram.format import (
 )
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
-from retrieval.errors import QabotError
+from retrieval.errors import QabotError, StoreError
 from retrieval.search import Answer, BadParagraphRef, Searcher
 
 logger = logging.getLogger(__name__)
@@ -491,8 +492,10 @@ class QABot:
         logger.error("error while handling an update", exc_info=context.error)
         if not isinstance(update, Update):
             return
+        # The vector store being down (a Milvus server restarting) is worth saying as such.
+        apology = STORE_DOWN if isinstance(context.error, StoreError) else ERROR
         with contextlib.suppress(TelegramError):
             if update.effective_chat is not None:
-                await context.bot.send_message(update.effective_chat.id, ERROR)
+                await context.bot.send_message(update.effective_chat.id, apology)
             elif update.callback_query is not None:
-                await update.callback_query.answer(ERROR, show_alert=True)
+                await update.callback_query.answer(apology, show_alert=True)

@@ -14,7 +14,14 @@ from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, Remedy
 from retrieval.eval.beir import Dataset, Query
 from retrieval.eval.targets import Target
-from retrieval.search import CANDIDATES, DEFAULT_METHOD, METHODS, Searcher, check_method
+from retrieval.search import (
+    CANDIDATES,
+    DEFAULT_METHOD,
+    METHODS,
+    Searcher,
+    check_method,
+    check_question,
+)
 from retrieval.search.rerank import RERANKERS
 
 # Names as ir-measures spells them; RR@10 is cut at 10 (pytrec_eval's recip_rank is not).
@@ -35,6 +42,8 @@ class MethodResult:
     # (the hybrid, for the first stage; each re-ranker for itself), and the line they draw.
     confidence: dict[str, float] = field(default_factory=dict)
     threshold: float | None = None
+    # Question ids the served path refuses before the index (no words, small talk).
+    refused: list[str] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     per_query: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -142,6 +151,16 @@ def _run_method(
     result = MethodResult(method, {}, 0.0)
     started = time.perf_counter()
     for q in tqdm(target.dataset.queries, desc=method, disable=not progress, file=sys.stderr):
+        try:
+            check_question(q.text)
+        except QabotError:
+            # Served, it never reaches the index (no words, small talk): nothing is shown, so
+            # it ranks nothing and, where the method judges, counts as flagged.
+            result.rankings[q.id] = []
+            result.refused.append(q.id)
+            if judges:
+                result.confidence[q.id] = 0.0
+            continue
         if judges:
             ranked = searcher.rank_with_confidence(q.text, method, depth)
             rows = ranked.ranking
@@ -224,6 +243,7 @@ def flag_rates(evaluation: Evaluation, result: MethodResult) -> dict[str, float 
     if unanswerable:
         rates["unanswerable"] = len(unanswerable)
         rates["unanswerable_flagged"] = share(unanswerable)
+    rates["refused"] = len(result.refused)
     return rates
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
-from platformdirs import user_data_dir
+
+from retrieval.config import qabot_home
 
 BASE_MODEL = "intfloat/multilingual-e5-small"
-ENV_HOME = "QABOT_HOME"  # the same variable as retrieval.config's, read here to stay leaf-level
 # Base tensors the reader takes from the set-up model folder (frozen, never in the artifact).
 BASE_EMBEDDINGS = (
     "embeddings.position_embeddings.weight",
@@ -20,11 +19,6 @@ BASE_EMBEDDINGS = (
     "embeddings.LayerNorm.bias",
 )
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
-
-
-def qabot_home() -> Path:
-    """Return QABOT_HOME, or the per-user data folder qabot uses by default."""
-    return Path(os.environ.get(ENV_HOME) or user_data_dir("qabot", appauthor=False))
 
 
 def base_model_dir(home: Path | None = None) -> Path:

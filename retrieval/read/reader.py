@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tokenizers import Tokenizer
 
+from retrieval.config import qabot_home
 from retrieval.read.artifact import ARTIFACT_PATH, ARTIFACT_SHA256, load_artifact, sha256_file
-from retrieval.read.base import WORD_EMBEDDINGS, base_model_dir, base_tensors, qabot_home
+from retrieval.read.base import WORD_EMBEDDINGS, base_model_dir, base_tensors
 from retrieval.read.inputs import Window, encode_pairs, load_served_tokenizer, pad_batch
 from retrieval.read.runners import BACKENDS, Runner, make_runner
+from retrieval.words import has_words
 
 if TYPE_CHECKING:
     from retrieval.read.model import ReaderNet
@@ -130,7 +132,7 @@ class PassageReader:
         """Read each paragraph for the question; return one Reading per paragraph, in order."""
         if not passages:
             return []
-        if not has_content(question):
+        if not has_words(question):
             p_not = _sigmoid(-NO_CONTENT_SCORE)
             return [Reading(NO_CONTENT_SCORE, p_not, None) for _ in passages]
         windows = encode_pairs(self._tokenizer, question, passages, self._id_map)
@@ -142,11 +144,6 @@ class PassageReader:
             _reading(float(relevance[i]), start[i], end[i], windows[i], passages[i])
             for i in range(len(passages))
         ]
-
-
-def has_content(question: str) -> bool:
-    """Return True if the question holds a letter, digit or CJK character (not only symbols)."""
-    return any(ch.isalnum() for ch in question)
 
 
 def _sigmoid(x: float) -> float:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from retrieval.search.candidates import Ranking, Retrieval
 from retrieval.search.fusion import LEXICAL_WEIGHT, ranking_method
-from retrieval.search.question import MAX_QUESTION_CHARS, check_question
+from retrieval.search.question import (
+    MAX_QUESTION_CHARS,
+    NoWordsError,
+    SmallTalkError,
+    check_question,
+    small_talk,
+)
 from retrieval.search.refs import BadParagraphRef
 from retrieval.search.searcher import (
     CANDIDATES,
@@ -22,6 +28,8 @@ __all__ = [
     "DEFAULT_METHOD",
     "LEXICAL_WEIGHT",
     "MAX_QUESTION_CHARS",
+    "NoWordsError",
+    "SmallTalkError",
     "METHODS",
     "Answer",
     "BadParagraphRef",
@@ -32,5 +40,6 @@ __all__ = [
     "Searcher",
     "check_method",
     "check_question",
+    "small_talk",
     "ranking_method",
 ]

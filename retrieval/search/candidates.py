@@ -15,6 +15,15 @@ def best_first(scores: dict[int, float]) -> Ranking:
 
 
 @dataclass(frozen=True)
+class LexicalQuery:
+    """What the lexical half matches for a question, and how far it speaks for the question."""
+
+    text: str  # the question itself, or the corpus words translating it
+    evidence: float  # 0 to 1: how much say the lexical half has (0: the corpus has none of it)
+    share: float = 1.0  # the share of the question's content words the text stands for
+
+
+@dataclass(frozen=True)
 class Retrieval:
     """The candidates of the dense and lexical halves for one question, and their spread."""
 
@@ -30,6 +39,8 @@ class Retrieval:
     lexical_evidence: float = 1.0
     # What the lexical half matched: the question, or the corpus words translating it.
     lexical_query: str = ""
+    # The share of the question's content words lexical_query stands for (1: the question).
+    lexical_share: float = 1.0
 
     def cosine_z(self, cosine: float) -> float:
         """Return how far a cosine stands above the question's cosines to the whole corpus."""

@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import astuple, dataclass
 
+from retrieval.search.candidates import Retrieval
+
 # Raw e5 cosines bunch up between 0.8 and 0.9 for answerable and unanswerable questions alike,
 # so no fixed cut-off on them works. These four signals together do better:
 #   cosine    the best dense cosine (absolute closeness, weak on its own),
@@ -42,7 +44,23 @@ def is_latin(query: str) -> bool:
     return _CJK.search(query) is None
 
 
+def nothing_in_common(retrieval: Retrieval) -> bool:
+    """Tell whether a question shares nothing with the corpus, so the corpus cannot answer it.
+
+    That is a question without CJK none of whose words, nor of their translations, any
+    paragraph has (`asdfghjkl`, `12345`, `How do I reset my iPhone password?`): the dense half
+    still finds a closest paragraph, but close in style only. (A Chinese question is left to
+    the model: its words may be unknown while its character pairs are not.)
+    """
+    return is_latin(retrieval.query) and retrieval.lexical_evidence <= 0.0
+
+
+def logistic(intercept: float, coefficients: tuple[float, ...], inputs: tuple[float, ...]) -> float:
+    """Return the probability a logistic model gives (its logit clipped to +-60)."""
+    z = intercept + sum(c * x for c, x in zip(coefficients, inputs, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
 def probability(signals: Signals) -> float:
     """Return the calibrated probability that the best passage answers the question."""
-    logit = INTERCEPT + sum(c * x for c, x in zip(COEFFICIENTS, astuple(signals), strict=True))
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, logit))))
+    return logistic(INTERCEPT, COEFFICIENTS, astuple(signals))

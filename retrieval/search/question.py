@@ -1,17 +1,52 @@
-"""What makes a question usable: not empty, not too long."""
+"""What makes a question usable: not empty, not only symbols, not small talk, not too long."""
 
 from __future__ import annotations
 
 import re
 
 from retrieval.errors import QabotError, Remedy, UsageError
+from retrieval.normalize import normalize
+from retrieval.words import has_words
 
 MAX_QUESTION_CHARS = 2000
-_WORDY = re.compile(r"\w")
+_WORD_RUN = re.compile(r"[^\W_]+")
+
+# Whole messages that greet, thank or take leave: no corpus answers them, and the closest
+# paragraph to "hi there" is only the closest in style. Matched on the whole message (case,
+# punctuation and emoji aside, Traditional as Simplified), so a question that merely starts
+# with "hello" is still a question.
+GREETINGS = frozenset(
+    """hi|hello|hey|hiya|howdy|yo|greetings|hi there|hello there|hey there|hi all|hello all
+    |good morning|good afternoon|good evening|good day|morning|evening|how are you
+    |how are you doing|how is it going|how s it going|what s up|whats up|sup|nice to meet you
+    |你好|您好|你们好|大家好|嗨|哈喽|哈啰|嘿|早|早上好|早安|上午好|中午好|下午好|晚上好|在吗
+    |在不在|你好吗|你好呀|你好啊|您好啊|hello你好|hi你好""".replace("\n", "").split("|")
+)
+FAREWELLS = frozenset(
+    """thanks|thank you|thanks a lot|thank you very much|thank you so much|thanks so much
+    |many thanks|thx|ty|cheers|ok|okay|ok thanks|okay thanks|ok thank you|great|cool|nice
+    |got it|bye|goodbye|good bye|bye bye|see you|good night|night
+    |谢谢|谢谢你|谢谢您|谢谢啦|谢啦|多谢|感谢|非常感谢|太感谢了|辛苦了|好的|好|嗯|嗯嗯|哦|噢
+    |收到|明白了|知道了|再见|拜拜|晚安""".replace("\n", "").split("|")
+)
 
 
 class NoWordsError(UsageError):
     """A question with no words at all (emoji, punctuation): nothing to look for."""
+
+
+class SmallTalkError(UsageError):
+    """A greeting, thanks or goodbye rather than a question; data["kind"] says which."""
+
+
+def small_talk(text: str) -> str | None:
+    """Return "greeting" or "farewell" if the whole message is one, else None."""
+    key = " ".join(_WORD_RUN.findall(normalize(text).lower()))
+    if key in GREETINGS:
+        return "greeting"
+    if key in FAREWELLS:
+        return "farewell"
+    return None
 
 
 def check_question(query: str) -> str:
@@ -19,7 +54,7 @@ def check_question(query: str) -> str:
     text = query.strip()
     if not text:
         raise QabotError("the question is empty", remedy=Remedy.ASK_QUESTION)
-    if not _WORDY.search(text):
+    if not has_words(text):
         # Emoji and punctuation alone would still find "closest" paragraphs: say so instead.
         raise NoWordsError(
             f"the question {text[:20]!r} has no words to look for", remedy=Remedy.ASK_QUESTION
@@ -28,5 +63,12 @@ def check_question(query: str) -> str:
         raise QabotError(
             f"the question is {len(text)} characters long; ask in at most "
             f"{MAX_QUESTION_CHARS} characters"
+        )
+    kind = small_talk(text)
+    if kind is not None:
+        raise SmallTalkError(
+            f"{text[:20]!r} is small talk, not a question about the corpus",
+            remedy=Remedy.ASK_QUESTION,
+            data={"kind": kind},
         )
     return text

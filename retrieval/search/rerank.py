@@ -14,7 +14,7 @@ from typing import Protocol
 from retrieval.ingest import Paragraph
 from retrieval.registry import Registry
 from retrieval.search.candidates import Ranking
-from retrieval.search.confidence import is_latin
+from retrieval.search.confidence import is_latin, logistic
 
 # How many of the hybrid's first passages the reader reads: its misses are at rank 2 or 3,
 # and each one read costs milliseconds.
@@ -104,10 +104,7 @@ class ReaderReranker:
 def confidence(reader_logit: float, prior: float, latin: bool) -> float:
     """Return the probability that the first passage answers (CONFIDENCE_COEFFICIENTS)."""
     inputs = confidence_inputs(reader_logit, prior, latin)
-    z = CONFIDENCE_INTERCEPT + sum(
-        c * x for c, x in zip(CONFIDENCE_COEFFICIENTS, inputs, strict=True)
-    )
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+    return logistic(CONFIDENCE_INTERCEPT, CONFIDENCE_COEFFICIENTS, inputs)
 
 
 def confidence_inputs(reader_logit: float, prior: float, latin: bool) -> tuple[float, ...]:

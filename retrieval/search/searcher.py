@@ -12,8 +12,14 @@ import threadpoolctl
 from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, Remedy
 from retrieval.ingest import Paragraph
-from retrieval.search.candidates import Ranking, Retrieval, best_first
-from retrieval.search.confidence import THRESHOLD, Signals, is_latin, probability
+from retrieval.search.candidates import LexicalQuery, Ranking, Retrieval, best_first
+from retrieval.search.confidence import (
+    THRESHOLD,
+    Signals,
+    is_latin,
+    nothing_in_common,
+    probability,
+)
 from retrieval.search.fusion import RANKING_METHODS, ranking_method
 from retrieval.search.question import check_question
 from retrieval.search.refs import BadParagraphRef
@@ -131,20 +137,22 @@ class Searcher:
                 self._translator = QueryTranslator(self.index.lexical.words())
             return self._translator
 
-    def lexical_query(self, query: str) -> tuple[str, float]:
+    def lexical_query(self, query: str) -> LexicalQuery:
         """Return what the lexical half matches, and the evidence it has (0 to 1).
 
         A question in Chinese is matched as it is; one without CJK characters through the
-        corpus words that translate its words (search/translate.py), trusted less.
+        corpus words that translate its words (search/translate.py), trusted less, unless the
+        corpus has more of the question's own words (documents in its language).
         """
         lexical = self.index.lexical
+        own = LexicalQuery(query, lexical.known_share(query))
         if not is_latin(query):
-            return query, lexical.known_share(query)
+            return own
         translation = self.translator().translate(query)
-        if not translation.text:
-            return query, lexical.known_share(query)
         evidence = lexical.known_share(translation.text) * translation.share * TRANSLATION_TRUST
-        return translation.text, evidence
+        if not translation.text or own.evidence >= evidence:
+            return own
+        return LexicalQuery(translation.text, evidence, translation.share)
 
     def _lexical(self, query: str, depth: int) -> tuple[dict[int, float], np.ndarray]:
         scores = self.index.lexical.scores(query)
@@ -161,8 +169,8 @@ class Searcher:
     def retrieve(self, query: str, depth: int = CANDIDATES) -> Retrieval:
         """Run both halves for the question and gather what fusion and confidence need."""
         dense_top, vector = self._dense(query, depth)
-        words, evidence = self.lexical_query(query)
-        lexical, all_lexical = self._lexical(words, depth)
+        matched = self.lexical_query(query)
+        lexical, all_lexical = self._lexical(matched.text, depth)
         embeddings, background = self._vectors()
         cosines = background @ vector
         dense = dict(dense_top)
@@ -180,8 +188,9 @@ class Searcher:
             float(cosines.std()),
             float(all_lexical.mean()) if len(all_lexical) else 0.0,
             float(all_lexical.std()) if len(all_lexical) else 0.0,
-            evidence,
-            words,
+            matched.evidence,
+            matched.text,
+            matched.share,
         )
 
     def reranker(self, name: str) -> Reranker:
@@ -202,7 +211,7 @@ class Searcher:
         if method == "dense":
             return self._dense(query, depth)[0]
         if method == "bm25":
-            return best_first(self._lexical(self.lexical_query(query)[0], depth)[0])
+            return best_first(self._lexical(self.lexical_query(query).text, depth)[0])
         return rank(self.retrieve(query, depth))
 
     def signals(self, retrieval: Retrieval, ranking: Ranking) -> Signals:
@@ -214,7 +223,17 @@ class Searcher:
             top = self.index.paragraphs[ranking[0][0]]
             words = retrieval.lexical_query or retrieval.query
             coverage = self.index.lexical.coverage(words, top.index_text)
+            if retrieval.lexical_query != retrieval.query:
+                # A translated question: its words with no corpus word count as not covered.
+                coverage *= retrieval.lexical_share
         return Signals(cosine, dense_z, coverage, 1.0 if is_latin(retrieval.query) else 0.0)
+
+    def first_stage_confidence(self, retrieval: Retrieval, hybrid: Ranking) -> float:
+        """Return the probability that the hybrid's first passage answers (0: nothing ranked,
+        or the question shares nothing with the corpus)."""
+        if not hybrid or nothing_in_common(retrieval):
+            return 0.0
+        return probability(self.signals(retrieval, hybrid))
 
     def rank_with_confidence(
         self, query: str, method: str = DEFAULT_METHOD, depth: int = CANDIDATES
@@ -227,7 +246,7 @@ class Searcher:
         check_method(method)
         retrieval = self.retrieve(query, depth)
         hybrid = ranking_method("hybrid")(retrieval)
-        confidence = probability(self.signals(retrieval, hybrid)) if hybrid else 0.0
+        confidence = self.first_stage_confidence(retrieval, hybrid)
         if RERANKERS.find(method) is not None:
             reranker = self.reranker(method)
             reread = reranker(query, hybrid, self.index.paragraphs, confidence)

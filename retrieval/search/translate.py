@@ -35,7 +35,9 @@ ENGLISH_STOPWORDS = frozenset(
     could may might must what which who whom whose when where why how many much there here this
     that these those it its they them their he she his her we our you your i me my any some
     all each every both more most other such no not only so than too very just also and or but
-    if then yet per so far already total now still get got gets s""".split()
+    if then yet per so far already total now still get got gets s what's it's that's there's
+    where's who's how's here's let's i'm i'd i'll i've you're we're they're don't doesn't
+    didn't isn't aren't wasn't can't won't""".split()
 )
 
 
@@ -61,8 +63,12 @@ def cedict() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
 
 
 def english_forms(word: str) -> list[str]:
-    """Return the word and the base forms it may be an inflection of (crude, dictionary-checked)."""
+    """Return the word, its lemma, and the base forms it may be an inflection of (crude, checked
+    against the dictionary by the caller)."""
     forms = [word]
+    lemma = english_lemma(word)
+    if lemma != word:
+        forms.append(lemma)  # spent -> spend, children -> child: what no suffix rule gets
     if word.endswith("'s"):
         forms.append(word[:-2])
     if word.endswith("ies") and len(word) > 4:
@@ -76,6 +82,13 @@ def english_forms(word: str) -> list[str]:
     if word.endswith("ing") and len(word) > 5:
         forms += [word[:-3], word[:-3] + "e"]
     return forms
+
+
+def english_lemma(word: str) -> str:
+    """Return the dictionary form of an English word (simplemma's lexicon; the word if unknown)."""
+    import simplemma
+
+    return str(simplemma.lemmatize(word, lang="en"))
 
 
 def gloss_keys(gloss: str) -> tuple[str | None, list[str]]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from retrieval.errors import IndexStateError, QabotError, Remedy
+from retrieval.errors import IndexStateError, QabotError, Remedy, StoreError
 
 
-class MilvusError(QabotError):
+class MilvusError(StoreError):
     """Milvus could not be used: not installed, unreachable, token rejected, bad URI."""
 
 
