@@ -21,8 +21,8 @@ from retrieval.search.candidates import Retrieval
 # asked of our corpus and ours of cmrc2018-dev (off-topic), and the dev half of corpus/gold
 # (weight 20). The test half was not used. Refit with that script when the model, the fusion
 # or the tokenizer changes.
-COEFFICIENTS = (10.824, 0.358, 6.224, 3.050)
-INTERCEPT = -13.495
+COEFFICIENTS = (11.210, 0.281, 6.892, 3.933)
+INTERCEPT = -13.771
 # Chosen on the dev half of corpus/gold so that at most 5% of answerable questions are flagged.
 THRESHOLD = 0.096
 
