@@ -12,6 +12,7 @@ from bot.wording import cli_message
 from retrieval.errors import IndexStateError
 from retrieval.ingest import Document, Paragraph, corpus_hash, load_documents
 from retrieval.search import Searcher
+from retrieval.store import index as index_module
 from retrieval.store.index import build_index, load_index
 from retrieval.store.manifest import FORMAT_VERSION, MANIFEST
 from tests.conftest import FakeEncoder
@@ -155,3 +156,20 @@ def test_a_build_that_is_not_published_is_discarded(
         build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, False, backend=backend)
     assert len(backend.discarded) == 1
     assert load_index(tmp_path / "idx").manifest.count == 50
+
+
+def test_big_corpora_say_when_the_words_are_indexed(
+    tmp_path: Path,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    documents, _ = load_documents([corpus])
+    lines: list[str] = []
+    build_index(tmp_path / "small", documents, FakeEncoder(), lines.append, progress=True)
+    assert not any("BM25" in line for line in lines)  # 50 paragraphs: over in a blink
+    monkeypatch.setattr(index_module, "LEXICAL_PROGRESS_FROM", 50)
+    lines.clear()
+    build_index(tmp_path / "big", documents, FakeEncoder(), lines.append, progress=True)
+    assert "Indexing the words of 50 paragraphs (BM25)..." in lines
+    assert re.search(r"Words: 100%.*50/50", capsys.readouterr().err)  # the bar reached the end

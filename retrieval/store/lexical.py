@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import IndexStateError
+from retrieval.progress import Advance
 from retrieval.words import (
     BIGRAM_MARK,
     TOKENIZER_VERSION,
@@ -45,9 +46,14 @@ class LexicalIndex:
         self._df = np.diff(np.asarray(raw["indptr"]))
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+    def build(cls, texts: Sequence[str], advance: Advance | None = None) -> LexicalIndex:
+        """Index the texts' search words; advance(1) is called as each text is split."""
         bm25s = _bm25s()
-        corpus_tokens = [index_tokens(t) for t in texts]
+        corpus_tokens = []
+        for text in texts:
+            corpus_tokens.append(index_tokens(text))
+            if advance is not None:
+                advance(1)
         retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever)
