@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from retrieval.search import Searcher
 from retrieval.search.confidence import nothing_in_common
+from retrieval.search.searcher import TRANSLATION_MIX
 from retrieval.search.translate import QueryTranslator, Translation, english_forms, gloss_keys
 
 VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西"]
@@ -73,3 +75,17 @@ def test_a_question_sharing_nothing_with_the_corpus_is_never_confident(searcher:
     # Unknown words beside one the corpus has: the model judges, the gate stays open.
     assert not nothing_in_common(searcher.retrieve("Yingze Street asdfghjkl"))
     assert not nothing_in_common(searcher.retrieve("斑马的条纹"))
+
+
+def test_the_dense_half_reads_an_english_question_with_its_translation(searcher: Searcher) -> None:
+    encode = searcher.encoder.encode_queries
+    chinese = "迎泽大街停水"
+    assert np.allclose(
+        searcher.query_vector(chinese, searcher.lexical_query(chinese)), encode([chinese])[0]
+    )
+    english = "When will the water be cut off on Yingze Street?"
+    matched = searcher.lexical_query(english)
+    mixed = encode([english])[0] + TRANSLATION_MIX * encode([matched.text])[0]
+    vector = searcher.query_vector(english, matched)
+    assert np.allclose(vector, mixed / np.linalg.norm(mixed), atol=1e-6)
+    assert vector.dtype == np.float32 and np.isclose(np.linalg.norm(vector), 1.0)

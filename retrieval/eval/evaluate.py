@@ -108,6 +108,9 @@ class _Memo:
         self.dim = inner.dim
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:  # e.g. the translation of an English question (Searcher.query_vector)
+            self._vectors.update(zip(missing, self._inner.encode_queries(missing), strict=True))
         return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, self.dim))
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:

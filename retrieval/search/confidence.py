@@ -21,10 +21,10 @@ from retrieval.search.candidates import Retrieval
 # asked of our corpus and ours of cmrc2018-dev (off-topic), and the dev half of corpus/gold
 # (weight 20). The test half was not used. Refit with that script when the model, the fusion
 # or the tokenizer changes.
-COEFFICIENTS = (11.210, 0.281, 6.892, 3.933)
-INTERCEPT = -13.771
+COEFFICIENTS = (12.364, 0.334, 6.297, 2.813)
+INTERCEPT = -14.791
 # Chosen on the dev half of corpus/gold so that at most 5% of answerable questions are flagged.
-THRESHOLD = 0.096
+THRESHOLD = 0.099
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
