@@ -58,19 +58,16 @@ def test_questions_with_words_pass(text: str) -> None:
     assert check_question(text) == text.strip()
 
 
-def test_cli_says_what_to_do_instead_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ask", "👍👍"]) == 2
+@pytest.mark.parametrize(
+    ("question", "problem"),
+    [
+        ("👍👍", "the question '👍👍' has no words to look for"),
+        ("hi there", "'hi there' is small talk, not a question about the corpus"),
+    ],
+)
+def test_cli_says_what_to_do_instead_and_exits_2(
+    question: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", question]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        "error: the question '👍👍' has no words to look for; "
-        'type a question, e.g. qabot ask "青年路什么时候停水"'
-    ]
-
-
-def test_cli_answers_small_talk_with_what_it_can_do(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["ask", "hi there"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [
-        "error: 'hi there' is small talk, not a question about the corpus; "
-        'type a question, e.g. qabot ask "青年路什么时候停水"'
-    ]
+    assert err == [f'error: {problem}; type a question, e.g. qabot ask "青年路什么时候停水"']

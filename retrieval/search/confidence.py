@@ -14,13 +14,15 @@ from retrieval.search.candidates import Retrieval
 #   dense_z   how far it stands above this question's cosines to the whole corpus (z-score),
 #   coverage  the idf-weighted share of the question's words the best passage contains,
 #   latin     1 for a question without any CJK character: its coverage is that of the corpus
-#             words translating it (search/translate.py), which cover less than a Chinese
-#             question's own words would.
+#             words translating it (search/translate.py) times the share of its content words
+#             that have a translation, which covers less than a Chinese question's own words
+#             would; its cosine is that of the question read with its translation.
 # Coefficients of a weighted logistic regression (L2, C=1) over the data benchmarks/calibrate.py
 # describes: 1,500 cmrc2018-dev questions with and without their gold paragraph, cmrc questions
 # asked of our corpus and ours of cmrc2018-dev (off-topic), and the dev half of corpus/gold
-# (weight 20). The test half was not used. Refit with that script when the model, the fusion
-# or the tokenizer changes.
+# (weight 20); not the questions the served path never scores (refused before the index, or
+# nothing_in_common). The test half was not used. Refit with that script when the model, the
+# fusion, the translation or the tokenizer changes.
 COEFFICIENTS = (12.364, 0.334, 6.297, 2.813)
 INTERCEPT = -14.791
 # Chosen on the dev half of corpus/gold so that at most 5% of answerable questions are flagged.
