@@ -201,6 +201,13 @@ def test_gold_set_quality_does_not_regress(capsys: pytest.CaptureFixture[str]) -
     assert conf["answerable_flagged"] <= 0.06
     assert conf["unanswerable_flagged"] >= 0.27
     assert conf["refused"] == 7  # 4 with no words, 3 small talk: never reach the index
+    by_kind = conf["unanswerable_by_kind"]
+    assert {k: v["questions"] for k, v in by_kind.items()} == {
+        "off-topic": 16,
+        "near-topic": 24,
+        "no Chinese": 14,
+    }
+    assert by_kind["no Chinese"]["flagged"] >= 11 and by_kind["off-topic"]["flagged"] >= 4
 
 
 @pytest.mark.slow

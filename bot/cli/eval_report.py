@@ -9,8 +9,10 @@ from retrieval.errors import QabotError
 from retrieval.eval.evaluate import (
     MEASURES,
     Evaluation,
+    MethodResult,
     Target,
     flag_rates,
+    flagged_by_kind,
     gold_rank,
     group_metrics,
     groups,
@@ -62,6 +64,11 @@ def _summary(evaluation: Evaluation) -> str:
             line += f", {rates['unanswerable_flagged']:.1%} of unanswerable"
         if rates["refused"]:
             line += f" ({rates['refused']} never reach the index: no words, small talk)"
+        kinds = flagged_by_kind(evaluation, judge)
+        if kinds:
+            line += "; unanswerable by kind: " + ", ".join(
+                f"{kind} {flagged}/{total}" for kind, (flagged, total) in kinds.items()
+            )
         parts.append(line)
     parts += evaluation.target.notes
     return "\n".join(parts)
@@ -98,10 +105,7 @@ def record(evaluation: Evaluation) -> dict[str, object]:
             for label, ids in groups(evaluation.dataset).items()
         }
         if result.threshold is not None:
-            entry["confidence"] = {
-                "threshold": result.threshold,
-                **flag_rates(evaluation, result),
-            }
+            entry["confidence"] = _judgement(evaluation, result)
         methods[name] = entry
     ds = evaluation.dataset
     served = evaluation.judges[0] if evaluation.judges else None
@@ -112,9 +116,17 @@ def record(evaluation: Evaluation) -> dict[str, object]:
         "paragraphs": evaluation.target.paragraphs,
         "methods": methods,
         # The served method's judgement (the first that judges), as before.
-        "confidence": (
-            {"threshold": served.threshold, **flag_rates(evaluation, served)} if served else {}
-        ),
+        "confidence": _judgement(evaluation, served) if served else {},
+    }
+
+
+def _judgement(evaluation: Evaluation, result: MethodResult) -> dict[str, object]:
+    """Return a method's "not found" figures for JSON: threshold, rates, and rates by kind."""
+    kinds = flagged_by_kind(evaluation, result)
+    return {
+        "threshold": result.threshold,
+        **flag_rates(evaluation, result),
+        "unanswerable_by_kind": {k: {"flagged": f, "questions": n} for k, (f, n) in kinds.items()},
     }
 
 

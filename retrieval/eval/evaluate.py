@@ -250,6 +250,29 @@ def flag_rates(evaluation: Evaluation, result: MethodResult) -> dict[str, float 
     return rates
 
 
+# Kinds of unanswerable questions a set may mark in its metadata (corpus/gold does).
+UNANSWERABLE_KINDS = (("near_topic", "near-topic"), ("no_cjk", "no Chinese"))
+
+
+def flagged_by_kind(evaluation: Evaluation, result: MethodResult) -> dict[str, tuple[int, int]]:
+    """Return {kind: (flagged, questions)} over the unanswerable questions, by the kinds their
+    metadata marks (near-topic, no Chinese; the rest "off-topic"); {} if none is marked."""
+    conf, threshold = result.confidence, result.threshold
+    questions = [q for q in evaluation.dataset.unanswerable if q.id in conf]
+    if threshold is None or not any(
+        q.meta.get(k) == "True" for q in questions for k, _ in UNANSWERABLE_KINDS
+    ):
+        return {}
+    out: dict[str, tuple[int, int]] = {}
+    for q in questions:
+        kind = next(
+            (name for key, name in UNANSWERABLE_KINDS if q.meta.get(key) == "True"), "off-topic"
+        )
+        flagged, total = out.get(kind, (0, 0))
+        out[kind] = (flagged + (conf[q.id] < threshold), total + 1)
+    return out
+
+
 def groups(
     dataset: Dataset, keys: Sequence[str] = ("split", "lang", "kind")
 ) -> dict[str, list[str]]:
