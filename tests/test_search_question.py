@@ -29,10 +29,15 @@ def test_a_question_without_words_is_refused(text: str) -> None:
         ("Hi there!", "greeting"),
         ("Good morning 😀", "greeting"),
         ("How's it going?", "greeting"),
+        ("how are you", "greeting"),
+        ("Nice to meet you!", "greeting"),
         ("您好！", "greeting"),
         ("thanks a lot", "farewell"),
         ("謝謝！", "farewell"),
         ("好的", "farewell"),
+        ("ok thanks, bye!", "farewell"),
+        ("谢谢，再见", "farewell"),
+        ("Hi! Thanks a lot", "greeting"),
     ],
 )
 def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None:
@@ -50,6 +55,9 @@ def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None
         "hello, when is the water cut off?",
         "你好，青年路什么时候停水？",
         "谢谢你们送戏下乡了多少场",
+        "hi, when is the water cut off?",
+        "thanks, and how many AEDs?",
+        "hi " * 600,  # long: a question (and checked in linear time)
         "x" * MAX_QUESTION_CHARS,
     ],
 )
