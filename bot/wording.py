@@ -6,6 +6,8 @@ to run a shell command.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from retrieval.errors import QabotError, Remedy
 from retrieval.search.refs import BadParagraphRef
 
@@ -32,11 +34,19 @@ BOT_REMEDIES: dict[Remedy, str] = {
 }
 
 
-def cli_message(exc: QabotError) -> str:
-    """Return the one line the terminal shows for an engine error."""
+# Inside `qabot chat` the person types the question itself, not a command.
+CHAT_REMEDIES: dict[Remedy, str] = {
+    **CLI_REMEDIES,
+    Remedy.ASK_QUESTION: "type a question, e.g. 青年路什么时候停水？",
+}
+
+
+def cli_message(exc: QabotError, remedies: Mapping[Remedy, str] = CLI_REMEDIES) -> str:
+    """Return the one line the terminal shows for an engine error (remedies: CHAT_REMEDIES
+    inside `qabot chat`)."""
     if isinstance(exc, BadParagraphRef):
         return paragraph_ref_english(exc)
-    hint = CLI_REMEDIES.get(exc.remedy) if exc.remedy else None
+    hint = remedies.get(exc.remedy) if exc.remedy else None
     return f"{exc.message}; {hint.format(**exc.data)}" if hint else exc.message
 
 

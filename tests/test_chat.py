@@ -161,7 +161,7 @@ def test_banner_help_and_passages_fit_a_narrow_terminal(notes: dict[str, str]) -
 
 
 def test_a_pipe_gets_answers_only(notes: dict[str, str]) -> None:
-    questions = "青年路停水吗\n\n:p 3\n迎泽大街施工吗\n"
+    questions = "青年路停水吗\n\n:p 3\nhello\n迎泽大街施工吗\n"
     result = run_qabot("chat", stdin=questions, env=notes)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -170,3 +170,8 @@ def test_a_pipe_gets_answers_only(notes: dict[str, str]) -> None:
     assert [line.split(" · ")[0] for line in firsts] == ["1. §1", "1. §2"], out
     assert "» §3 · 便民提示" in out
     assert LONG in out  # not wrapped: a pipe is read by programs
+    # Small talk is refused with what to type here (no `qabot ask` inside a chat).
+    assert (
+        "error: 'hello' is small talk, not a question about the corpus; "
+        "type a question, e.g. 青年路什么时候停水？"
+    ) in out + result.stderr

@@ -12,7 +12,7 @@ from bot.cli.commands import paragraph_refs
 from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_context, render_text
-from bot.wording import cli_message
+from bot.wording import CHAT_REMEDIES, cli_message
 from retrieval import __version__
 from retrieval.errors import QabotError
 from retrieval.search import Searcher
@@ -117,7 +117,7 @@ def _loop(chat: Chat, interactive: bool) -> int:
             if not chat.answer(line):
                 return 0
         except QabotError as exc:
-            chat.write(f"error: {cli_message(exc)}")
+            chat.write(f"error: {cli_message(exc, CHAT_REMEDIES)}")
         except KeyboardInterrupt:
             if not interactive:
                 raise
