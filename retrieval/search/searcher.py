@@ -235,10 +235,9 @@ class Searcher:
         if ranking:
             top = self.index.paragraphs[ranking[0][0]]
             words = retrieval.lexical_query or retrieval.query
-            coverage = self.index.lexical.coverage(words, top.index_text)
-            if retrieval.lexical_query != retrieval.query:
-                # A translated question: its words with no corpus word count as not covered.
-                coverage *= retrieval.lexical_share
+            # Words of a translated question with no corpus word count as not covered (the
+            # share is 1 for a question matched as written).
+            coverage = self.index.lexical.coverage(words, top.index_text) * retrieval.lexical_share
         return Signals(cosine, dense_z, coverage, 1.0 if is_latin(retrieval.query) else 0.0)
 
     def first_stage_confidence(self, retrieval: Retrieval, hybrid: Ranking) -> float:
