@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from bot.wording import MISSING_ENGLISH
 from retrieval.ingest import Paragraph
 from retrieval.search import Answer, Passage
 from retrieval.words import query_terms
@@ -16,9 +17,20 @@ NOT_FOUND = (
     "Not found: the corpus does not answer this question. "
     "The closest passages follow, for reference only."
 )
+# ... when the closest passage lacks the kind of thing asked for.
+NOT_FOUND_LACKING = (
+    "Not found: the closest passage gives no {what}, so the corpus does not answer this "
+    "question. The closest passages follow, for reference only."
+)
 # How a page goes before the paragraph number in a citation: "p. 3 §12".
 PAGE_FORM = "p. {page} "
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def not_found(answer: Answer) -> str:
+    """Return the terminal's "not found" line, saying what is missing when that is known."""
+    what = MISSING_ENGLISH.get(answer.missing or "")
+    return NOT_FOUND_LACKING.format(what=what) if what else NOT_FOUND
 
 
 def highlight_terms(query: str) -> list[str]:
@@ -102,7 +114,7 @@ def render_text(answer: Answer, color: bool, several_docs: bool = False) -> str:
     terms = highlight_terms(answer.query)
     lines: list[str] = []
     if answer.confident is False:
-        lines += [NOT_FOUND, ""]
+        lines += [not_found(answer), ""]
     for passage in answer.passages:
         p = passage.paragraph
         head = f"{passage.rank}. {citation(p, several_docs)}  (score {passage.score:.3f})"
@@ -133,6 +145,7 @@ def answer_record(answer: Answer) -> dict[str, object]:
         "query": answer.query,
         "confident": answer.confident,
         "confidence": None if answer.confidence is None else round(answer.confidence, 4),
+        "missing": answer.missing,
         "answers": [
             {
                 "rank": p.rank,

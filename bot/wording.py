@@ -41,6 +41,28 @@ CHAT_REMEDIES: dict[Remedy, str] = {
 }
 
 
+# What the question asked for and the closest passage lacks (retrieval/search/asks.py), so
+# "not found" can say why: in English for the terminal, in Chinese for the bot.
+MISSING_ENGLISH: dict[str, str] = {
+    "time": "time of day",
+    "date": "date",
+    "phone": "phone number",
+    "age": "age",
+    "area": "area",
+    "money": "amount of money",
+    "share": "percentage or share",
+}
+MISSING_CHINESE: dict[str, str] = {
+    "time": "具体时间",
+    "date": "具体日期",
+    "phone": "电话号码",
+    "age": "年龄",
+    "area": "面积",
+    "money": "金额",
+    "share": "比例",
+}
+
+
 def cli_message(exc: QabotError, remedies: Mapping[Remedy, str] = CLI_REMEDIES) -> str:
     """Return the one line the terminal shows for an engine error (remedies: CHAT_REMEDIES
     inside `qabot chat`)."""

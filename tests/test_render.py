@@ -42,3 +42,18 @@ def test_telegram_marks_the_answer_inside_the_paragraph() -> None:
     html = "\n".join(render_answer(_answer(SPAN)))
     assert "<b><u>全年免费送戏1万场</u></b>" in html
     assert "<u>" not in "\n".join(render_answer(_answer(None)))
+
+
+def test_not_found_says_what_the_closest_passage_lacks() -> None:
+    paragraph = Paragraph("news", 24, "人群密集公共场所增配AED", "今年将达到2823台。")
+    passages = (Passage(paragraph, 5.6, 1),)
+    lacking = Answer("配置一台AED要花多少钱？", passages, False, 1, 0.0, "money")
+    assert render_text(lacking, color=False).startswith(
+        "Not found: the closest passage gives no amount of money, so the corpus"
+    )
+    assert json.loads(render_json(lacking))["missing"] == "money"
+    assert "最接近的段落里没有金额" in render_answer(lacking)[0]
+    unknown = Answer(lacking.query, lacking.passages, False, 1, 0.02)
+    assert render_text(unknown, color=False).startswith("Not found: the corpus does not answer")
+    assert json.loads(render_json(unknown))["missing"] is None
+    assert "最接近的段落里没有" not in render_answer(unknown)[0]

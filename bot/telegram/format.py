@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from bot.render import answer_text, byline, citation, highlight_terms, mark_answer
+from bot.wording import MISSING_CHINESE
 from retrieval.ingest import Paragraph
 from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage, small_talk
 from retrieval.words import has_words
@@ -27,6 +28,9 @@ _TAG = re.compile(r"<[^>]*>")
 _PIECE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]+|[^。！？!?；;\n]+")
 
 NOT_ANSWERED = "🤔 资料里似乎没有这个问题的答案。下面是最接近的段落，仅供参考："
+NOT_ANSWERED_LACKING = (
+    "🤔 资料里似乎没有这个问题的答案：最接近的段落里没有{what}。下面的段落仅供参考："
+)
 NO_MATCH = "资料里没有找到相关内容。Nothing in the corpus matches."
 NO_MORE = "没有更多结果了。No more results."
 HINT_NOT_TEXT = "我只能读懂文字问题 🙂 请直接输入问题。"
@@ -234,7 +238,8 @@ def _header(answer: Answer) -> str:
     if not answer.passages:
         lines.append(NO_MATCH if answer.total == 0 else NO_MORE)
     elif answer.confident is False:
-        lines.append(NOT_ANSWERED)
+        what = MISSING_CHINESE.get(answer.missing or "")
+        lines.append(NOT_ANSWERED_LACKING.format(what=what) if what else NOT_ANSWERED)
     return "\n".join(lines)
 
 

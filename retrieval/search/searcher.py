@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import threadpoolctl
@@ -12,6 +12,7 @@ import threadpoolctl
 from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, Remedy
 from retrieval.ingest import Paragraph
+from retrieval.search.asks import missing_kind
 from retrieval.search.candidates import LexicalQuery, Ranking, Retrieval, best_first
 from retrieval.search.confidence import (
     THRESHOLD,
@@ -71,6 +72,7 @@ class Answer:
     confident: bool | None
     total: int
     confidence: float | None = None
+    missing: str | None = None  # what the question asks for that the first passage lacks
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Ranked:
     confidence: float
     threshold: float  # the method's line between confident and not
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # row -> answer offsets
+    missing: str | None = None  # the kind asked for (search/asks.py) the first passage lacks
 
     @property
     def confident(self) -> bool:
@@ -254,6 +257,8 @@ class Searcher:
 
         A re-ranker judges by what it read; the first-stage methods all take the probability
         of the hybrid's first passage from the retrieval signals (search/confidence.py).
+        Either way a first passage without the kind of thing the question asks for (a time
+        for 几点, a sum for 多少钱: search/asks.py) does not answer it: probability 0.
         """
         check_method(method)
         retrieval = self.retrieve(query, depth)
@@ -262,9 +267,20 @@ class Searcher:
         if RERANKERS.find(method) is not None:
             reranker = self.reranker(method)
             reread = reranker(query, hybrid, self.index.paragraphs, confidence)
-            return Ranked(reread.ranking, reread.confidence, reranker.threshold, reread.spans)
-        ranking = hybrid if method == "hybrid" else ranking_method(method)(retrieval)
-        return Ranked(ranking, confidence, THRESHOLD)
+            ranked = Ranked(reread.ranking, reread.confidence, reranker.threshold, reread.spans)
+        else:
+            ranking = hybrid if method == "hybrid" else ranking_method(method)(retrieval)
+            ranked = Ranked(ranking, confidence, THRESHOLD)
+        return self._with_kind(query, ranked)
+
+    def _with_kind(self, query: str, ranked: Ranked) -> Ranked:
+        """Return the ranking judged "not found" if its first passage lacks what is asked."""
+        if not ranked.ranking:
+            return ranked
+        lacking = missing_kind(query, self.index.paragraphs[ranked.ranking[0][0]].text)
+        if lacking is None:
+            return ranked
+        return replace(ranked, confidence=0.0, missing=lacking.name)
 
     def search(
         self, query: str, k: int = 3, offset: int = 0, method: str = DEFAULT_METHOD
@@ -277,7 +293,14 @@ class Searcher:
             Passage(self.index.paragraphs[row], score, offset + i + 1, ranked.spans.get(row))
             for i, (row, score) in enumerate(chosen)
         )
-        return Answer(text, passages, ranked.confident, len(ranked.ranking), ranked.confidence)
+        return Answer(
+            text,
+            passages,
+            ranked.confident,
+            len(ranked.ranking),
+            ranked.confidence,
+            ranked.missing,
+        )
 
     def paragraph_ref(self, words: Sequence[str]) -> tuple[str, int]:
         """Turn the words naming a paragraph (`N`, or `DOC N`) into (doc, number).

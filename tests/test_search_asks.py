@@ -1,0 +1,69 @@
+"""Tests for retrieval.search.asks: what a question asks for, and whether a passage holds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.search import Searcher
+from retrieval.search.asks import asked_kinds, missing_kind
+
+# Paragraphs of the bundled page (§24, §30, §32, §50, abridged only where noted).
+AED = "2023年将配置数量从2022年的800台增加至1000台。4年来,政策保障持续加大,今年将达到2823台。"
+ARRIVAL = "早晨8时多,呼吸着清新的空气,台商陈韵安在会场周边小转了一圈,然后步入了会场。"
+PARK = "海峡两岸(太原)产业园位于太忻一体化经济区,是为广大台商量身定做的发展平台。"
+WATER = "太原市自来水公司将于8月31日9时至19时对青年路供水管线进行改造。"
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("台商陈韵安几点到的会场？", ["time"]),
+        ("What time does the Taiyuan metro close at night?", ["time"]),
+        ("市人大常委会第十一次会议的分组会议是哪天开的？", ["date"]),
+        ("青年路停水有问题可以打哪个电话咨询？", ["phone"]),
+        ("What phone number can residents call?", ["phone"]),
+        ("残疾儿童康复救助的年龄扩大到了多少岁？", ["age"]),
+        ("海峡两岸（太原）产业园一期占地多少亩？", ["area"]),
+        ("配置一台AED大概要花多少錢？", ["money"]),  # Traditional, as typed
+        ("How much aid does a student with a disability receive each year?", ["money"]),
+        ("公办托育机构每个月收多少托育费？", ["money"]),  # 多少 ... 费
+        ("截至7月民生支出占全省一般公共预算支出的比例是多少？", ["share"]),
+        ("By what percentage did tax relief grow last year?", ["share"]),
+        ("青年路什么时候停水？", []),  # a date or a time: too varied to check by pattern
+        ("为什么电话本不受版权法保护？", []),  # 为什么 + 电话, not 什么电话
+        ("全省建了多少个标准化快递综合服务站？", []),  # counts are left out
+    ],
+)
+def test_what_a_question_asks_for(question: str, kinds: list[str]) -> None:
+    assert [k.name for k in asked_kinds(question)] == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "missing"),
+    [
+        ("台商陈韵安几点到的会场？", ARRIVAL, None),  # 8时多
+        ("青年路停水是几点到几点？", WATER, None),  # 9时至19时
+        ("配置一台AED大概要花多少钱？", AED, "money"),  # numbers, but no sum of money
+        ("海峡两岸（太原）产业园一期占地多少亩？", PARK, "area"),
+        ("青年路停水有问题可以打哪个电话咨询？", WATER, "phone"),
+        ("青年路停水是哪一天？", WATER, None),  # 8月31日
+        ("申请截止日期是哪天？", PARK, "date"),
+        ("放心午餐工程省财政拿出了多少钱？", "省级财政安排资金1.5亿元。", None),
+        ("男女生比例是多少？", "学校男女生比例约为1：7。", None),  # full-width colon
+        ("青年路什么时候停水？", AED, None),  # asks for nothing checked: never missing
+    ],
+)
+def test_a_passage_without_what_is_asked_for_is_named(
+    question: str, passage: str, missing: str | None
+) -> None:
+    found = missing_kind(question, passage)
+    assert (found.name if found else None) == missing
+
+
+def test_the_searcher_says_not_found_when_the_first_passage_lacks_it(searcher: Searcher) -> None:
+    answer = searcher.search("配置一台AED大概要花多少钱？")
+    first = answer.passages[0].paragraph.text
+    assert missing_kind(answer.query, first) is not None  # the fixture's first passage: §24
+    assert (answer.confident, answer.confidence, answer.missing) == (False, 0.0, "money")
+    fine = searcher.search("迎泽大街停水是几点到几点？")
+    assert fine.missing is None
