@@ -17,7 +17,11 @@ NOT_FOUND = (
     "Not found: the corpus does not answer this question. "
     "The closest passages follow, for reference only."
 )
-# ... when the closest passage lacks the kind of thing asked for.
+# ... when the question names something the corpus never mentions, or the closest passage
+# lacks the kind of thing asked for.
+NOT_FOUND_UNKNOWN = (
+    "Not found: the corpus never mentions {name}. The closest passages follow, for reference only."
+)
 NOT_FOUND_LACKING = (
     "Not found: the closest passage gives no {what}, so the corpus does not answer this "
     "question. The closest passages follow, for reference only."
@@ -29,6 +33,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def not_found(answer: Answer) -> str:
     """Return the terminal's "not found" line, saying what is missing when that is known."""
+    if answer.unknown:
+        return NOT_FOUND_UNKNOWN.format(name=answer.unknown)
     what = MISSING_ENGLISH.get(answer.missing or "")
     return NOT_FOUND_LACKING.format(what=what) if what else NOT_FOUND
 
@@ -146,6 +152,7 @@ def answer_record(answer: Answer) -> dict[str, object]:
         "confident": answer.confident,
         "confidence": None if answer.confidence is None else round(answer.confidence, 4),
         "missing": answer.missing,
+        "unknown": answer.unknown,
         "answers": [
             {
                 "rank": p.rank,

@@ -57,3 +57,16 @@ def test_not_found_says_what_the_closest_passage_lacks() -> None:
     assert render_text(unknown, color=False).startswith("Not found: the corpus does not answer")
     assert json.loads(render_json(unknown))["missing"] is None
     assert "最接近的段落里没有" not in render_answer(unknown)[0]
+
+
+def test_not_found_names_what_the_corpus_never_mentions() -> None:
+    paragraph = Paragraph("news", 50, "停水通知", "青年路停水。")
+    passages = (Passage(paragraph, 1.2, 1),)
+    answer = Answer("What is the capital of Australia?", passages, False, 1, 0.0, None, "Australia")
+    assert render_text(answer, color=False).startswith(
+        "Not found: the corpus never mentions Australia."
+    )
+    assert json.loads(render_json(answer))["unknown"] == "Australia"
+    assert "资料里没有提到“Australia”" in render_answer(answer)[0]
+    escaped = Answer("<b>?", passages, False, 1, 0.0, None, "<B>")
+    assert "“&lt;B&gt;”" in render_answer(escaped)[0]

@@ -10,7 +10,7 @@ from retrieval.search.confidence import nothing_in_common
 from retrieval.search.searcher import TRANSLATION_MIX
 from retrieval.search.translate import QueryTranslator, Translation, english_forms, gloss_keys
 
-VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西"]
+VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西", "aed"]
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,29 @@ def test_the_dense_half_reads_an_english_question_with_its_translation(searcher:
     vector = searcher.query_vector(english, matched)
     assert np.allclose(vector, mixed / np.linalg.norm(mixed), atol=1e-6)
     assert vector.dtype == np.float32 and np.isclose(np.linalg.norm(vector), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What is the capital of Australia?", ["Australia"]),
+        ("What's the US dollar to euro exchange rate today?", ["US"]),  # an acronym
+        ("山西今年上半年GDP增长了多少？", ["GDP"]),  # in a Chinese question too
+        ("Australia's capital?", []),  # an English question's first word may be any word
+        ("How many AEDs are installed in Shanxi?", []),  # aed as written, 山西 by pinyin
+        ("When will Yingze Street lose water?", []),
+        ("Who wrote Pride and Prejudice?", []),  # ordinary English words, capitalised
+        ("what is the capital of australia?", []),  # no capital: no name
+    ],
+)
+def test_names_the_corpus_never_mentions(
+    translator: QueryTranslator, question: str, names: list[str]
+) -> None:
+    assert translator.unknown_names(question) == names
+
+
+def test_a_question_naming_what_the_corpus_lacks_is_not_found(searcher: Searcher) -> None:
+    answer = searcher.search("What is the capital of Australia?")
+    assert (answer.confident, answer.confidence, answer.unknown) == (False, 0.0, "Australia")
+    assert answer.passages  # the closest passages are still shown, for reference
+    assert searcher.search("When will the water be cut off on Yingze Street?").unknown is None

@@ -31,6 +31,7 @@ NOT_ANSWERED = "🤔 资料里似乎没有这个问题的答案。下面是最�
 NOT_ANSWERED_LACKING = (
     "🤔 资料里似乎没有这个问题的答案：最接近的段落里没有{what}。下面的段落仅供参考："
 )
+NOT_ANSWERED_UNKNOWN = "🤔 资料里没有提到“{name}”。下面是最接近的段落，仅供参考："
 NO_MATCH = "资料里没有找到相关内容。Nothing in the corpus matches."
 NO_MORE = "没有更多结果了。No more results."
 HINT_NOT_TEXT = "我只能读懂文字问题 🙂 请直接输入问题。"
@@ -230,6 +231,14 @@ def question_line(query: str) -> str:
     return f"{QUESTION_MARK} <b>{escape(shown)}</b>"
 
 
+def not_answered(answer: Answer) -> str:
+    """Return the "not answered" line, saying what is missing when that is known."""
+    if answer.unknown:
+        return NOT_ANSWERED_UNKNOWN.format(name=escape(answer.unknown))
+    what = MISSING_CHINESE.get(answer.missing or "")
+    return NOT_ANSWERED_LACKING.format(what=what) if what else NOT_ANSWERED
+
+
 def _header(answer: Answer) -> str:
     lines = [question_line(answer.query)]
     if answer.passages and answer.passages[0].rank > 1:
@@ -238,8 +247,7 @@ def _header(answer: Answer) -> str:
     if not answer.passages:
         lines.append(NO_MATCH if answer.total == 0 else NO_MORE)
     elif answer.confident is False:
-        what = MISSING_CHINESE.get(answer.missing or "")
-        lines.append(NOT_ANSWERED_LACKING.format(what=what) if what else NOT_ANSWERED)
+        lines.append(not_answered(answer))
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ TRANSLATION_TRUST = 0.5
 # cross-lingual match alone is weak). Chosen on the English questions of corpus/gold's dev
 # half: dense R@1 5/12 alone, 7/12 at 0.25, 0.5 and 1.0, 5/12 at 2.0.
 TRANSLATION_MIX = 0.5
+_CAPITALISED = re.compile(r"[A-Za-z]*[A-Z][A-Za-z]*")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Answer:
     total: int
     confidence: float | None = None
     missing: str | None = None  # what the question asks for that the first passage lacks
+    unknown: str | None = None  # a name in the question the corpus never mentions
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class Ranked:
     threshold: float  # the method's line between confident and not
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # row -> answer offsets
     missing: str | None = None  # the kind asked for (search/asks.py) the first passage lacks
+    unknown: str | None = None  # a name in the question the corpus never mentions
 
     @property
     def confident(self) -> bool:
@@ -257,8 +261,9 @@ class Searcher:
 
         A re-ranker judges by what it read; the first-stage methods all take the probability
         of the hybrid's first passage from the retrieval signals (search/confidence.py).
-        Either way a first passage without the kind of thing the question asks for (a time
-        for 几点, a sum for 多少钱: search/asks.py) does not answer it: probability 0.
+        Either way a question naming something the corpus never mentions, or whose first
+        passage lacks the kind of thing it asks for (a time for 几点, a sum for 多少钱:
+        search/asks.py), is not answered: probability 0.
         """
         check_method(method)
         retrieval = self.retrieve(query, depth)
@@ -274,13 +279,25 @@ class Searcher:
         return self._with_kind(query, ranked)
 
     def _with_kind(self, query: str, ranked: Ranked) -> Ranked:
-        """Return the ranking judged "not found" if its first passage lacks what is asked."""
+        """Return the ranking judged "not found" if the question names something the corpus
+        never mentions, or if its first passage lacks the kind of thing asked for."""
         if not ranked.ranking:
             return ranked
+        names = self.unknown_names(query)
+        if names:
+            return replace(ranked, confidence=0.0, unknown=names[0])
         lacking = missing_kind(query, self.index.paragraphs[ranked.ranking[0][0]].text)
         if lacking is None:
             return ranked
         return replace(ranked, confidence=0.0, missing=lacking.name)
+
+    def unknown_names(self, query: str) -> list[str]:
+        """Return the names in the question (`Australia`, `GDP`) the corpus never mentions,
+        as written or through the dictionary (search/translate.py)."""
+        capitalised = _CAPITALISED.findall(query)
+        if all(self.index.lexical.known_share(word) == 1.0 for word in capitalised):
+            return []  # no name, or only names the corpus has as written: spare the dictionary
+        return self.translator().unknown_names(query)
 
     def search(
         self, query: str, k: int = 3, offset: int = 0, method: str = DEFAULT_METHOD
@@ -300,6 +317,7 @@ class Searcher:
             len(ranked.ranking),
             ranked.confidence,
             ranked.missing,
+            ranked.unknown,
         )
 
     def paragraph_ref(self, words: Sequence[str]) -> tuple[str, int]:

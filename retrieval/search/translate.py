@@ -22,6 +22,9 @@ CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 _ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _ENGLISH = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
+# A Latin word written with a capital: a name, unless it only starts an English sentence.
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_LOWER_WORD = re.compile(r"\b[a-z]+\b")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # Senses kept per English word: more is noise (a word's rarer senses match unrelated text).
 MAX_SENSES = 4
@@ -60,6 +63,17 @@ def cedict() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
             trad, simp, pinyin, glosses = match.groups()
             entries.append((trad, simp, pinyin, tuple(glosses.split("/"))))
     return tuple(entries)
+
+
+@functools.cache
+def ordinary_words() -> frozenset[str]:
+    """Return the English words CC-CEDICT's glosses use in lower case (not names).
+
+    Read from the whole file at once: its pinyin carries tone digits (`ni3`), so no syllable
+    passes for a word.
+    """
+    path = importlib.resources.files(CEDICT_PACKAGE).joinpath(*CEDICT_FILE)
+    return frozenset(_LOWER_WORD.findall(path.read_text(encoding="utf-8")))
 
 
 def english_forms(word: str) -> list[str]:
@@ -110,7 +124,9 @@ class QueryTranslator:
     def __init__(self, vocabulary: Iterable[str]) -> None:
         from pypinyin import lazy_pinyin
 
+        vocabulary = list(vocabulary)
         words = {w for w in vocabulary if _CJK_WORD.fullmatch(w)}
+        self._latin = {w for w in vocabulary if w.isascii() and w.isalpha()}
         self._exact: dict[str, set[str]] = {}
         self._partial: dict[str, set[str]] = {}
         self._pinyin: dict[str, set[str]] = {}
@@ -176,3 +192,26 @@ class QueryTranslator:
                 covered.add(i)
         hits = sum(1 for i, t in enumerate(tokens) if i in covered and t not in ENGLISH_STOPWORDS)
         return Translation(" ".join(dict.fromkeys(out)), hits / len(content))
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Return the names in the question that the corpus has neither as written nor through
+        the dictionary: `Australia` in `What is the capital of Australia?`, `GDP` in
+        `山西今年GDP增长了多少？` over a page that never says GDP.
+
+        A name is an acronym (`US`, `GDP`) or a capitalised word that is no ordinary English
+        word (the dictionary never glosses it in lower case: `Australia`, not `Provincial`),
+        except an English question's first word.
+        """
+        english = _CJK_WORD.search(question) is None
+        names = []
+        for match in _LATIN_WORD.finditer(question):
+            word = match.group(0)
+            lower = word.lower()
+            if word == lower or (english and not question[: match.start()].strip(" \"'“‘(")):
+                continue
+            if any(form in self._latin for form in english_forms(lower)) or self.senses(lower):
+                continue
+            acronym = len(word) >= 2 and word.isupper()
+            if acronym or lower not in ordinary_words():
+                names.append(word)
+        return names
