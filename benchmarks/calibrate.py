@@ -32,7 +32,7 @@ from retrieval.engine import Engine  # noqa: E402
 from retrieval.errors import QabotError  # noqa: E402
 from retrieval.eval.beir import Query, load_dataset  # noqa: E402
 from retrieval.eval.targets import Target, open_beir, open_gold  # noqa: E402
-from retrieval.search import Searcher, check_question, ranking_method  # noqa: E402
+from retrieval.search import Searcher, check_question  # noqa: E402
 from retrieval.search.confidence import nothing_in_common  # noqa: E402
 
 GOLD_WEIGHT = 20.0
@@ -72,7 +72,7 @@ def features(
         retrieval = searcher.retrieve(q.text)
         if mask:
             retrieval = retrieval.without({row_of[p] for p in qrels.get(q.id, {}) if p in row_of})
-        ranking = ranking_method("hybrid")(retrieval)
+        ranking = searcher.hybrid(retrieval)
         out.append(dataclasses.astuple(searcher.signals(retrieval, ranking)))
     return np.array(out, dtype=np.float64)
 

@@ -37,7 +37,6 @@ from retrieval.config import load_settings  # noqa: E402
 from retrieval.engine import Engine  # noqa: E402
 from retrieval.eval.beir import load_dataset  # noqa: E402
 from retrieval.eval.targets import GOLD_SET  # noqa: E402
-from retrieval.search import ranking_method  # noqa: E402
 from retrieval.search.confidence import is_latin  # noqa: E402
 from retrieval.search.rerank import READ_CANDIDATES, confidence_inputs  # noqa: E402
 
@@ -103,7 +102,7 @@ def read_all(engine: Engine, cmrc: Path | None, limit: int) -> list[Read]:
     out = []
     for qid, text, split, kind, rels, removed in jobs:
         retrieval = searcher.retrieve(text).without(removed)
-        ranking = ranking_method("hybrid")(retrieval)
+        ranking = searcher.hybrid(retrieval)
         prior = searcher.first_stage_confidence(retrieval, ranking)
         top = ranking[:READ_CANDIDATES]
         readings = reader.read(text, [paragraphs[r].text for r, _ in top]) if top else []

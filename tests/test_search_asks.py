@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.search import Searcher
-from retrieval.search.asks import asked_kinds, missing_kind
+from retrieval.search.asks import KIND_PENALTY, asked_kinds, missing_kind, prefer_what_is_asked
 
 # Paragraphs of the bundled page (§24, §30, §32, §50, abridged only where noted).
 AED = "2023年将配置数量从2022年的800台增加至1000台。4年来,政策保障持续加大,今年将达到2823台。"
@@ -19,19 +19,20 @@ WATER = "太原市自来水公司将于8月31日9时至19时对青年路供水�
     [
         ("台商陈韵安几点到的会场？", ["time"]),
         ("What time does the Taiyuan metro close at night?", ["time"]),
+        ("全省建了多少个标准化快递综合服务站？", ["number"]),
+        ("How many village express service stations are there?", ["number"]),
         ("市人大常委会第十一次会议的分组会议是哪天开的？", ["date"]),
         ("青年路停水有问题可以打哪个电话咨询？", ["phone"]),
         ("What phone number can residents call?", ["phone"]),
-        ("残疾儿童康复救助的年龄扩大到了多少岁？", ["age"]),
-        ("海峡两岸（太原）产业园一期占地多少亩？", ["area"]),
-        ("配置一台AED大概要花多少錢？", ["money"]),  # Traditional, as typed
-        ("How much aid does a student with a disability receive each year?", ["money"]),
-        ("公办托育机构每个月收多少托育费？", ["money"]),  # 多少 ... 费
-        ("截至7月民生支出占全省一般公共预算支出的比例是多少？", ["share"]),
+        ("残疾儿童康复救助的年龄扩大到了多少岁？", ["age", "number"]),
+        ("海峡两岸（太原）产业园一期占地多少亩？", ["area", "number"]),
+        ("配置一台AED大概要花多少錢？", ["money", "number"]),  # Traditional, as typed
+        ("How much aid does a student with a disability receive each year?", ["money", "number"]),
+        ("公办托育机构每个月收多少托育费？", ["money", "number"]),  # 多少 ... 费
+        ("截至7月民生支出占全省一般公共预算支出的比例是多少？", ["share", "number"]),
         ("By what percentage did tax relief grow last year?", ["share"]),
         ("青年路什么时候停水？", []),  # a date or a time: too varied to check by pattern
         ("为什么电话本不受版权法保护？", []),  # 为什么 + 电话, not 什么电话
-        ("全省建了多少个标准化快递综合服务站？", []),  # counts are left out
     ],
 )
 def test_what_a_question_asks_for(question: str, kinds: list[str]) -> None:
@@ -46,6 +47,7 @@ def test_what_a_question_asks_for(question: str, kinds: list[str]) -> None:
         ("配置一台AED大概要花多少钱？", AED, "money"),  # numbers, but no sum of money
         ("海峡两岸（太原）产业园一期占地多少亩？", PARK, "area"),
         ("青年路停水有问题可以打哪个电话咨询？", WATER, "phone"),
+        ("产业园有多少家台资企业？", PARK, None),  # a number only ranks: never "not found"
         ("青年路停水是哪一天？", WATER, None),  # 8月31日
         ("申请截止日期是哪天？", PARK, "date"),
         ("放心午餐工程省财政拿出了多少钱？", "省级财政安排资金1.5亿元。", None),
@@ -67,3 +69,17 @@ def test_the_searcher_says_not_found_when_the_first_passage_lacks_it(searcher: S
     assert (answer.confident, answer.confidence, answer.missing) == (False, 0.0, "money")
     fine = searcher.search("迎泽大街停水是几点到几点？")
     assert fine.missing is None
+
+
+def test_passages_without_what_is_asked_for_move_down() -> None:
+    texts = {1: PARK, 2: AED, 3: ARRIVAL}
+    ranking = [(1, 3.0), (2, 2.5), (3, 0.1)]
+    # A count: §24 has figures, the park paragraph none; the arrival has 8时 (a number too).
+    moved = prefer_what_is_asked("产业园有多少家台资企业？", ranking, texts.__getitem__)
+    assert moved == [(2, 2.5), (1, 3.0 - KIND_PENALTY), (3, 0.1)]
+    # Two kinds missing cost twice: a sum of money is nowhere, a number in §24 and §30.
+    money = prefer_what_is_asked("AED要花多少钱？", ranking, texts.__getitem__)
+    assert dict(money) == {1: 3.0 - 2 * KIND_PENALTY, 2: 2.5 - KIND_PENALTY, 3: 0.1 - KIND_PENALTY}
+    assert [row for row, _ in money] == sorted(dict(money), key=dict(money).__getitem__)[::-1]
+    # A question asking for nothing checked keeps its ranking as it is.
+    assert prefer_what_is_asked("产业园在哪里？", ranking, texts.__getitem__) == ranking

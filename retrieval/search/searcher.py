@@ -13,7 +13,7 @@ import threadpoolctl
 from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, Remedy
 from retrieval.ingest import Paragraph
-from retrieval.search.asks import missing_kind
+from retrieval.search.asks import missing_kind, prefer_what_is_asked
 from retrieval.search.candidates import LexicalQuery, Ranking, Retrieval, best_first
 from retrieval.search.confidence import (
     THRESHOLD,
@@ -48,7 +48,7 @@ TRANSLATION_TRUST = 0.5
 # cross-lingual match alone is weak). Chosen on the English questions of corpus/gold's dev
 # half: dense R@1 5/12 alone, 7/12 at 0.25, 0.5 and 1.0, 5/12 at 2.0.
 TRANSLATION_MIX = 0.5
-_CAPITALISED = re.compile(r"[A-Za-z]*[A-Z][A-Za-z]*")
+_CAPITALISED = re.compile(r"[A-Za-z0-9]*[A-Z][A-Za-z0-9]*")
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,17 @@ class Searcher:
             return self._dense(self.query_vector(query, self.lexical_query(query)), depth)
         if method == "bm25":
             return best_first(self._lexical(self.lexical_query(query).text, depth)[0])
+        if method == "hybrid":
+            return self.hybrid(self.retrieve(query, depth))
         return rank(self.retrieve(query, depth))
+
+    def hybrid(self, retrieval: Retrieval) -> Ranking:
+        """Return the served first-stage ranking: the halves fused (search/fusion.py), then
+        the passages without what the question asks for moved down (search/asks.py)."""
+        fused = ranking_method("hybrid")(retrieval)
+        return prefer_what_is_asked(
+            retrieval.query, fused, lambda row: self.index.paragraphs[row].text
+        )
 
     def signals(self, retrieval: Retrieval, ranking: Ranking) -> Signals:
         """Return the confidence model's view of a question's retrieval."""
@@ -267,7 +277,7 @@ class Searcher:
         """
         check_method(method)
         retrieval = self.retrieve(query, depth)
-        hybrid = ranking_method("hybrid")(retrieval)
+        hybrid = self.hybrid(retrieval)
         confidence = self.first_stage_confidence(retrieval, hybrid)
         if RERANKERS.find(method) is not None:
             reranker = self.reranker(method)

@@ -22,8 +22,8 @@ CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
 _ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _ENGLISH = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
-# A Latin word written with a capital: a name, unless it only starts an English sentence.
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
+# A Latin word (digits may be part of it: `Stam1na`, `HL7496`), as the word cut keeps it whole.
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # Senses kept per English word: more is noise (a word's rarer senses match unrelated text).
@@ -126,7 +126,7 @@ class QueryTranslator:
 
         vocabulary = list(vocabulary)
         words = {w for w in vocabulary if _CJK_WORD.fullmatch(w)}
-        self._latin = {w for w in vocabulary if w.isascii() and w.isalpha()}
+        self._latin = {w for w in vocabulary if w.isascii() and w.isalnum()}
         self._exact: dict[str, set[str]] = {}
         self._partial: dict[str, set[str]] = {}
         self._pinyin: dict[str, set[str]] = {}
