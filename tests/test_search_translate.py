@@ -11,7 +11,7 @@ from retrieval.search.searcher import TRANSLATION_MIX
 from retrieval.search.translate import QueryTranslator, Translation, english_forms, gloss_keys
 
 VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西"]
-VOCABULARY += ["aed", "hl7496"]
+VOCABULARY += ["政府", "aed", "hl7496"]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,9 @@ def test_the_dense_half_reads_an_english_question_with_its_translation(searcher:
         ("HL7496是哪一年报废的？", []),  # a name with digits is one word, as the corpus has it
         ("HL7497是哪一年报废的？", ["HL7497"]),
         ("When will Yingze Street lose water?", []),
-        ("Who wrote Pride and Prejudice?", []),  # ordinary English words, capitalised
+        ("Who wrote Pride and Prejudice?", ["Pride and Prejudice"]),  # a title, all unknown
+        ("Does the Provincial Government fund it?", []),  # ordinary words; 政府 is known
+        ("Is water cut on Yingze Street?", []),  # a title the corpus has (迎泽 大街)
         ("what is the capital of australia?", []),  # no capital: no name
     ],
 )

@@ -25,6 +25,8 @@ _ENGLISH = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
 # A Latin word (digits may be part of it: `Stam1na`, `HL7496`), as the word cut keeps it whole.
 _LATIN_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
+# Capitalised words in a row, maybe joined by a small word: a title (`Pride and Prejudice`).
+_TITLE = re.compile(r"[A-Z][A-Za-z0-9]*(?:\s+(?:(?:and|of|the|&)\s+)?[A-Z][A-Za-z0-9]*)+")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # Senses kept per English word: more is noise (a word's rarer senses match unrelated text).
 MAX_SENSES = 4
@@ -198,20 +200,40 @@ class QueryTranslator:
         the dictionary: `Australia` in `What is the capital of Australia?`, `GDP` in
         `山西今年GDP增长了多少？` over a page that never says GDP.
 
-        A name is an acronym (`US`, `GDP`) or a capitalised word that is no ordinary English
-        word (the dictionary never glosses it in lower case: `Australia`, not `Provincial`),
-        except an English question's first word.
+        A name is an acronym (`US`, `GDP`), a capitalised word that is no ordinary English word
+        (the dictionary never glosses it in lower case: `Australia`, not `Provincial`), or a
+        title of two or more capitalised words none of which the corpus has (`Pride and
+        Prejudice`), except an English question's first word.
         """
         english = _CJK_WORD.search(question) is None
         names = []
         for match in _LATIN_WORD.finditer(question):
             word = match.group(0)
-            lower = word.lower()
-            if word == lower or (english and not question[: match.start()].strip(" \"'“‘(")):
+            if word == word.lower() or (english and match.start() == _first_word(question)):
                 continue
-            if any(form in self._latin for form in english_forms(lower)) or self.senses(lower):
-                continue
-            acronym = len(word) >= 2 and word.isupper()
-            if acronym or lower not in ordinary_words():
+            if not self._known(word) and (_acronym(word) or word.lower() not in ordinary_words()):
                 names.append(word)
+        for match in _TITLE.finditer(question):
+            words = [w for w in match.group(0).split() if w[0].isupper()]
+            if english and match.start() == _first_word(question):
+                words = words[1:]
+            if len(words) >= 2 and not set(words) & set(names):
+                if not any(self._known(w) for w in words) and not self.senses(
+                    match.group(0).lower()
+                ):
+                    names.append(match.group(0))
         return names
+
+    def _known(self, word: str) -> bool:
+        """Tell whether the corpus has the word as written or through the dictionary."""
+        lower = word.lower()
+        return any(form in self._latin for form in english_forms(lower)) or bool(self.senses(lower))
+
+
+def _first_word(question: str) -> int:
+    """Return where an English question's first word starts (after quotes, spaces)."""
+    return len(question) - len(question.lstrip(" \"'“‘("))
+
+
+def _acronym(word: str) -> bool:
+    return len(word) >= 2 and word.isupper()
