@@ -23,8 +23,8 @@ from retrieval.search.candidates import Retrieval
 # (weight 20); not the questions the served path never scores (refused before the index, or
 # nothing_in_common). The test half was not used. Refit with that script when the model, the
 # fusion, the translation or the tokenizer changes.
-COEFFICIENTS = (12.364, 0.334, 6.297, 2.813)
-INTERCEPT = -14.791
+COEFFICIENTS = (12.389, 0.334, 6.283, 2.855)
+INTERCEPT = -14.811
 # Chosen on the dev half of corpus/gold so that at most 5% of answerable questions are flagged.
 THRESHOLD = 0.099
 

@@ -26,6 +26,7 @@ from retrieval.search.fusion import RANKING_METHODS, ranking_method
 from retrieval.search.question import check_question
 from retrieval.search.refs import BadParagraphRef
 from retrieval.search.rerank import RERANKERS, Reranker
+from retrieval.search.titles import prefer_named_titles
 from retrieval.search.translate import QueryTranslator
 from retrieval.store.index import EMBEDDINGS, LoadedIndex
 from retrieval.store.paragraphs import Rows
@@ -237,12 +238,13 @@ class Searcher:
         return rank(self.retrieve(query, depth))
 
     def hybrid(self, retrieval: Retrieval) -> Ranking:
-        """Return the served first-stage ranking: the halves fused (search/fusion.py), then
-        the passages without what the question asks for moved down (search/asks.py)."""
+        """Return the served first-stage ranking: the halves fused (search/fusion.py), the
+        paragraphs whose title the question names moved up (search/titles.py), those without
+        what the question asks for moved down (search/asks.py)."""
+        paragraphs = self.index.paragraphs
         fused = ranking_method("hybrid")(retrieval)
-        return prefer_what_is_asked(
-            retrieval.query, fused, lambda row: self.index.paragraphs[row].text
-        )
+        titled = prefer_named_titles(retrieval.query, fused, paragraphs.__getitem__)
+        return prefer_what_is_asked(retrieval.query, titled, lambda row: paragraphs[row].text)
 
     def signals(self, retrieval: Retrieval, ranking: Ranking) -> Signals:
         """Return the confidence model's view of a question's retrieval."""
