@@ -29,6 +29,9 @@ WATER = "太原市自来水公司将于8月31日9时至19时对青年路供水�
         ("配置一台AED大概要花多少錢？", ["money", "number"]),  # Traditional, as typed
         ("How much aid does a student with a disability receive each year?", ["money", "number"]),
         ("公办托育机构每个月收多少托育费？", ["money", "number"]),  # 多少 ... 费
+        ("今年省里花在老百姓身上的钱有多少？", ["money", "number"]),  # the sum first
+        ("陈诚花费多少时间即毕业？", ["number"]),  # 费 ... 多少时间 asks for no sum
+        ("How much of the funding comes from the provincial budget?", ["money", "number"]),
         ("截至7月民生支出占全省一般公共预算支出的比例是多少？", ["share", "number"]),
         ("By what percentage did tax relief grow last year?", ["share"]),
         ("青年路什么时候停水？", []),  # a date or a time: too varied to check by pattern

@@ -45,6 +45,13 @@ def _kind(name: str, chinese: str, english: str, passage: str, decisive: bool = 
 # Measure words a count asks for (几个, 几所) and a number in a passage comes with.
 _CLASSIFIERS = "个条名位家所项件次座台部场批种户人天年月岁元万亿"
 
+# What costs or pays: `转会费有多少`, `票房多少`, `钱有多少` ask for a sum (CMRC 2018 train and
+# DRCD's money questions, in both word orders).
+_MONEY_WORDS = (
+    "钱|资金|经费|费用|转会费|租借费|学费|补贴|补助|奖金|工资|薪水|收入|税|金额|票房|预算|保额"
+    "|身价|耗资|募款|捐款|捐赠|价值|价格|售价|票价|损失|贸易额|营业额|收费"
+)
+
 KINDS = (
     _kind(
         "time",
@@ -83,11 +90,14 @@ KINDS = (
         r"多少钱|多少资金|多少元|多少万元|多少亿元|多少经费|多少奖金|多少费用|多少补贴|多少补助"
         r"|多少税|多少工资|多少薪|价格是多少|售价|票价|花了多少钱|花费多少钱|费用是多少"
         r"|[补资]助多少|补贴多少|奖励多少|投资多少"
-        r"|多少[^，。？！\s]{0,4}(?:补贴|补助|资金|经费|奖金|费|税|工资|钱)",
+        r"|多少[^，。？！\s]{0,4}(?:补贴|补助|资金|经费|奖金|费|税|工资|钱|金额)"
+        rf"|(?:{_MONEY_WORDS})[^，。？！\s]{{0,6}}多少(?!时间|天|年|小时|分钟|个月|人|次|岁)"
+        r"|多少(?:美元|欧元|港元|港币|英镑|日元|人民币)",
         r"\bhow much (?:money|funding|aid|subsidy|tax|does it cost|did it cost)"
         r"|\bhow much is the (?:price|fee|cost)"
-        r"|\bhow much (?:\w+ ){0,3}(?:spent|spend|cost|paid|pay|invested|earn)",
-        r"元|钱|人民币|美元|英镑|欧元|日元|港币|镑|卢布|法郎|马克|美金|[$¥€£]|免费",
+        r"|\bhow much (?:\w+ ){0,3}(?:spent|spend|cost|paid|pay|invested|earn|money|funding"
+        r"|funds|budget|subsidy|subsidies)\b",
+        r"元|钱|人民币|美元|英镑|欧元|日元|日圆|韩圆|港币|镑|卢布|法郎|马克|美金|[$¥€£]|免费",
     ),
     _kind(
         "share",
