@@ -288,9 +288,9 @@ class Searcher:
         else:
             ranking = hybrid if method == "hybrid" else ranking_method(method)(retrieval)
             ranked = Ranked(ranking, confidence, THRESHOLD)
-        return self._with_kind(query, ranked)
+        return self._judged_by_content(query, ranked)
 
-    def _with_kind(self, query: str, ranked: Ranked) -> Ranked:
+    def _judged_by_content(self, query: str, ranked: Ranked) -> Ranked:
         """Return the ranking judged "not found" if the question names something the corpus
         never mentions, or if its first passage lacks the kind of thing asked for."""
         if not ranked.ranking:
