@@ -8,7 +8,13 @@ import pytest
 from retrieval.search import Searcher
 from retrieval.search.confidence import nothing_in_common
 from retrieval.search.searcher import TRANSLATION_MIX
-from retrieval.search.translate import QueryTranslator, Translation, english_forms, gloss_keys
+from retrieval.search.translate import (
+    QueryTranslator,
+    Translation,
+    english_forms,
+    gloss_keys,
+    spells_pinyin,
+)
 
 VOCABULARY = ["迎泽", "大街", "停水", "供水", "青年", "道路", "午餐", "安全", "学生", "山西"]
 VOCABULARY += ["政府", "aed", "hl7496"]
@@ -106,6 +112,8 @@ def test_the_dense_half_reads_an_english_question_with_its_translation(searcher:
         ("Who wrote Pride and Prejudice?", ["Pride and Prejudice"]),  # a title, all unknown
         ("Does the Provincial Government fund it?", []),  # ordinary words; 政府 is known
         ("Is water cut on Yingze Street?", []),  # a title the corpus has (迎泽 大街)
+        ("What did Yang Junmin say?", []),  # pinyin: a name the word cut may have split
+        ("Where did Chen Yun'an go?", []),
         ("what is the capital of australia?", []),  # no capital: no name
     ],
 )
@@ -120,3 +128,8 @@ def test_a_question_naming_what_the_corpus_lacks_is_not_found(searcher: Searcher
     assert (answer.confident, answer.confidence, answer.unknown) == (False, 0.0, "Australia")
     assert answer.passages  # the closest passages are still shown, for reference
     assert searcher.search("When will the water be cut off on Yingze Street?").unknown is None
+
+
+def test_pinyin_is_told_from_other_words() -> None:
+    assert all(map(spells_pinyin, ["junmin", "yunan", "xiaodian", "taiyuan", "zhuang"]))
+    assert not any(map(spells_pinyin, ["australia", "us", "gdp", "pride", "london", "smith"]))

@@ -23,10 +23,12 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _ENGLISH = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
 # A Latin word (digits may be part of it: `Stam1na`, `HL7496`), as the word cut keeps it whole.
-_LATIN_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:'[A-Za-z]+)*")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
+# A pinyin syllable with its tone: a vowel in it (not `r5`, `m2`), a digit after it.
+_SYLLABLE = re.compile(r"([A-Za-z:]*[aeiouvAEIOUV][A-Za-z:]*)[1-5]")
 # Capitalised words in a row, maybe joined by a small word: a title (`Pride and Prejudice`).
-_TITLE = re.compile(r"[A-Z][A-Za-z0-9]*(?:\s+(?:(?:and|of|the|&)\s+)?[A-Z][A-Za-z0-9]*)+")
+_TITLE = re.compile(r"[A-Z][A-Za-z0-9']*(?:\s+(?:(?:and|of|the|&)\s+)?[A-Z][A-Za-z0-9']*)+")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # Senses kept per English word: more is noise (a word's rarer senses match unrelated text).
 MAX_SENSES = 4
@@ -76,6 +78,28 @@ def ordinary_words() -> frozenset[str]:
     """
     path = importlib.resources.files(CEDICT_PACKAGE).joinpath(*CEDICT_FILE)
     return frozenset(_LOWER_WORD.findall(path.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def pinyin_syllables() -> frozenset[str]:
+    """Return the syllables CC-CEDICT's pinyin is made of (`ying`, `ze`, `zhuang`)."""
+    return frozenset(
+        match.group(1).lower().replace("u:", "v")
+        for _, _, pinyin, _ in cedict()
+        for match in map(_SYLLABLE.fullmatch, pinyin.split())
+        if match  # with its tone digit: not a Latin letter (`A`) or an `xx5` placeholder
+    )
+
+
+def spells_pinyin(word: str) -> bool:
+    """Tell whether a word is a run of pinyin syllables (`junmin`, `yunan`): the romanised
+    name of something the word cut may have split (杨俊|民), so it cannot be looked up."""
+    syllables = pinyin_syllables()
+    ends = {0}
+    for end in range(1, len(word) + 1):
+        if any(end - n in ends and word[end - n : end] in syllables for n in range(1, 7)):
+            ends.add(end)
+    return len(word) in ends
 
 
 def english_forms(word: str) -> list[str]:
@@ -200,33 +224,43 @@ class QueryTranslator:
         the dictionary: `Australia` in `What is the capital of Australia?`, `GDP` in
         `山西今年GDP增长了多少？` over a page that never says GDP.
 
-        A name is an acronym (`US`, `GDP`), a capitalised word that is no ordinary English word
-        (the dictionary never glosses it in lower case: `Australia`, not `Provincial`), or a
-        title of two or more capitalised words none of which the corpus has (`Pride and
-        Prejudice`), except an English question's first word.
+        A name is an acronym (`US`, `GDP`), a capitalised word that is neither an ordinary
+        English word (the dictionary never glosses it in lower case: `Australia`, not
+        `Provincial`) nor pinyin (`Junmin` of 杨俊民, which the word cut splits), or a title of
+        two or more capitalised words none of which the corpus has (`Pride and Prejudice`, but
+        not a romanised Chinese name: `Yang Junmin`); not an English question's first word.
         """
         english = _CJK_WORD.search(question) is None
+        titles = list(_TITLE.finditer(question))
+        # A name in two or more words is looked up whole: `Yang Junmin` is 杨俊民 by pinyin,
+        # though `Junmin` alone is nothing.
+        spelled = {w for t in titles if self._known(t.group(0)) for w in t.group(0).split()}
         names = []
         for match in _LATIN_WORD.finditer(question):
             word = match.group(0)
-            if word == word.lower() or (english and match.start() == _first_word(question)):
+            if word == word.lower() or word in spelled:
                 continue
-            if not self._known(word) and (_acronym(word) or word.lower() not in ordinary_words()):
-                names.append(word)
-        for match in _TITLE.finditer(question):
-            words = [w for w in match.group(0).split() if w[0].isupper()]
             if english and match.start() == _first_word(question):
+                continue
+            if self._known(word):
+                continue
+            lower = word.lower().replace("'", "")
+            if _acronym(word) or (lower not in ordinary_words() and not spells_pinyin(lower)):
+                names.append(word)
+        for title in titles:
+            words = [w for w in title.group(0).split() if w[0].isupper()]
+            if english and title.start() == _first_word(question):
                 words = words[1:]
-            if len(words) >= 2 and not set(words) & set(names):
-                if not any(self._known(w) for w in words) and not self.senses(
-                    match.group(0).lower()
-                ):
-                    names.append(match.group(0))
+            if len(words) >= 2 and not set(words) & (set(names) | spelled):
+                romanised = all(spells_pinyin(w.lower().replace("'", "")) for w in words)
+                if not romanised and not any(self._known(w) for w in words):
+                    names.append(title.group(0))
         return names
 
-    def _known(self, word: str) -> bool:
-        """Tell whether the corpus has the word as written or through the dictionary."""
-        lower = word.lower()
+    def _known(self, name: str) -> bool:
+        """Tell whether the corpus has the word (or words) as written or through the
+        dictionary."""
+        lower = name.lower().replace("'", "")
         return any(form in self._latin for form in english_forms(lower)) or bool(self.senses(lower))
 
 
