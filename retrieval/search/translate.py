@@ -232,8 +232,8 @@ class QueryTranslator:
         """
         english = _CJK_WORD.search(question) is None
         titles = list(_TITLE.finditer(question))
-        # A name in two or more words is looked up whole: `Yang Junmin` is 杨俊民 by pinyin,
-        # though `Junmin` alone is nothing.
+        # A name in two or more words is looked up whole: `Chen Yun'an` is 陈韵安 by pinyin,
+        # though `Yun'an` alone is nothing.
         spelled = {w for t in titles if self._known(t.group(0)) for w in t.group(0).split()}
         names = []
         for match in _LATIN_WORD.finditer(question):
