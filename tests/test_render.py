@@ -53,10 +53,10 @@ def test_not_found_says_what_the_closest_passage_lacks() -> None:
     )
     assert json.loads(render_json(lacking))["missing"] == "money"
     assert "最接近的段落里没有金额" in render_answer(lacking)[0]
-    unknown = Answer(lacking.query, lacking.passages, False, 1, 0.02)
-    assert render_text(unknown, color=False).startswith("Not found: the corpus does not answer")
-    assert json.loads(render_json(unknown))["missing"] is None
-    assert "最接近的段落里没有" not in render_answer(unknown)[0]
+    unexplained = Answer(lacking.query, lacking.passages, False, 1, 0.02)
+    assert render_text(unexplained, color=False).startswith("Not found: the corpus does not")
+    assert json.loads(render_json(unexplained))["missing"] is None
+    assert "最接近的段落里没有" not in render_answer(unexplained)[0]
 
 
 def test_not_found_names_what_the_corpus_never_mentions() -> None:

@@ -56,6 +56,17 @@ def test_what_a_question_asks_for(question: str, kinds: list[str]) -> None:
         ("放心午餐工程省财政拿出了多少钱？", "省级财政安排资金1.5亿元。", None),
         ("男女生比例是多少？", "学校男女生比例约为1：7。", None),  # full-width colon
         ("青年路什么时候停水？", AED, None),  # asks for nothing checked: never missing
+        # Answerable questions that must never be "not found":
+        ("博物馆几点开门？", "博物馆9点开门，17点闭馆。", None),  # digits before 点
+        ("开幕式几点举行？", "开幕式将于9时举行。", None),
+        ("会议提出了几点要求？", AED, None),  # 几点 = how many points
+        ("有多少消费者参与了活动？", "共吸引3万名消费者参与。", None),  # 消费 is no sum
+        ("共捐赠多少件衣物？", "共捐赠衣物500件。", None),  # a count, not money
+        ("学生票价是多少？", "学生凭证件半价。", None),
+        ("中秋节是哪一天？", "中秋节是农历八月十五。", None),
+        ("How old is she?", "She is 37 years old.", None),  # English text: kinds only rank
+        ("What is the Information Age?", AED, None),
+        ("How many people use a mobile phone in Shanxi?", "全省手机用户3000万户。", None),
     ],
 )
 def test_a_passage_without_what_is_asked_for_is_named(
@@ -84,5 +95,7 @@ def test_passages_without_what_is_asked_for_move_down() -> None:
     money = prefer_what_is_asked("AED要花多少钱？", ranking, texts.__getitem__)
     assert dict(money) == {1: 3.0 - 2 * KIND_PENALTY, 2: 2.5 - KIND_PENALTY, 3: 0.1 - KIND_PENALTY}
     assert [row for row, _ in money] == sorted(dict(money), key=dict(money).__getitem__)[::-1]
+    # A passage lacking what is asked goes below one holding it, whatever their scores were.
+    assert money[0][0] != 1
     # A question asking for nothing checked keeps its ranking as it is.
     assert prefer_what_is_asked("产业园在哪里？", ranking, texts.__getitem__) == ranking

@@ -19,6 +19,11 @@ def test_a_title_is_the_last_part_of_the_section_without_its_qualifier() -> None
     assert not title_named("我省落实今年12件民生实事成效显著吗?", NEWS)  # only the last part
     assert not title_named("news里说了什么?", LOOSE)  # a file name is no title
     assert not title_named("张舒雅是谁?", CONTEST)
+    park = Paragraph("news", 6, "海峡两岸(太原)产业园开园", "……")
+    assert title_named("海峡两岸(太原)产业园开园是哪天?", park)  # brackets inside stay
+    age = Paragraph("doc", 7, "Age", "…")
+    assert title_named("what is the age limit?", age)
+    assert not title_named("what is the average?", age)  # whole words for Latin titles
 
 
 def test_the_named_title_moves_up_by_the_bonus() -> None:

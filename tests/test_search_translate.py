@@ -114,6 +114,7 @@ def test_the_dense_half_reads_an_english_question_with_its_translation(searcher:
         ("Is water cut on Yingze Street?", []),  # a title the corpus has (迎泽 大街)
         ("What did Yang Junmin say?", []),  # pinyin: a name the word cut may have split
         ("Where did Chen Yun'an go?", []),
+        ("What did Mr Wang say on Mondays?", []),  # address and days are no names
         ("what is the capital of australia?", []),  # no capital: no name
     ],
 )

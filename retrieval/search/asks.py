@@ -10,7 +10,7 @@ a passage lacks moves it down (`prefer_what_is_asked`). Issue 11 asked for such 
 measured against the reader; these are exact where they speak, the rest is left to the
 confidence model.
 
-The patterns were written from CMRC 2018 train and DRCD dev (`training/`'s data: 120 of their
+The patterns were written from CMRC 2018 train and DRCD dev (`training/`'s data: 118 of their
 questions ask for a decisive kind, and one paragraph lacks it, `多大岁数` answered `三十七`),
 the date kind and `多少…补贴` after reading the gold set's near-topic questions, and checked
 on cmrc2018-dev: 28 of its 3,219 questions ask for a decisive kind, and every gold paragraph
@@ -30,6 +30,7 @@ from retrieval.search.candidates import Ranking, best_first
 
 # A number written in digits or in Chinese numerals.
 _NUM = r"[0-9零〇一二两三四五六七八九十百千万亿]"
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def _kind(name: str, chinese: str, english: str, passage: str, decisive: bool = 
 
 # Measure words a count asks for (几个, 几所) and a number in a passage comes with.
 _CLASSIFIERS = "个条名位家所项件次座台部场批种户人天年月岁元万亿"
+# ...those that count things, not sums (捐赠多少件 asks for no money).
+_COUNTED = "个条名位家所项件次座台部场批种户人天年岁"
 
 # What costs or pays: `转会费有多少`, `票房多少`, `钱有多少` ask for a sum (CMRC 2018 train and
 # DRCD's money questions, in both word orders).
@@ -62,9 +65,14 @@ _LINKS = "[是为有达约共计要需]|一共|总共|大概|大约|高达|达�
 KINDS = (
     _kind(
         "time",
-        r"几点|几时几分|什么时刻",
-        r"\bwhat time\b|\bat what hour\b",
-        rf"\d{{1,2}}\s*:\s*\d{{2}}|{_NUM}+\s*[点时](?:{_NUM}+分|半|许|整|多|左右|前|后|至|到|[—\-~]|起|开始|,)"
+        # Not 几点要求 (how many points).
+        r"几点(?!要求|建议|意见|措施|原因|内容|做法|需要|看法|体会|想法|启示|经验|好处|不足|问题)"
+        r"|几时几分|什么时刻",
+        r"\bwhat time\b(?! of)|\bat what hour\b",
+        # Digits before 点/时 are a clock time; Chinese numerals only with what marks one
+        # (三点要求 is no time).
+        rf"\d{{1,2}}\s*:\s*\d{{2}}|\d{{1,2}}\s*[点时]"
+        rf"|{_NUM}+\s*[点时](?:{_NUM}+分|半|许|整|多|左右|前|后|至|到|[—\-~]|起|开始|,)"
         r"|[上下]午|凌晨|早晨|早上|晚上|中午|傍晚|夜间",
     ),
     _kind(
@@ -72,18 +80,19 @@ KINDS = (
         r"哪天|哪一天|哪一日|何日|几号|几月几[日号]|什么日子|日期是",
         r"\bwhat date\b|\bwhich day\b|\bon what day\b",
         r"\d+\s*[日号]|[一二三四五六七八九十廿卅]+[日号]|[初中下上]旬|周[一二三四五六日末]|星期"
-        r"|今天|明天|昨天|当天|当日|次日|月底|月初",
+        r"|今天|明天|昨天|当天|当日|次日|月底|月初"
+        r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]",  # 农历八月十五
     ),
     _kind(
         "phone",
         r"(?:哪个|(?<!为)什么|哪些|哪)(?:咨询|服务|联系|举报|投诉)?(?:电话|热线|号码)|(?:电话|热线)(?:号码)?(?:是|为)?(?:多少|几号)",
-        r"\bphone\b|\bhotline\b|\btelephone\b",
+        r"\b(?:phone|telephone) number\b|\bhotline\b|\bwhat number (?:\w+ )?call\b",
         r"\d{3,4}\s*[-—]\s*\d{7,8}|\d{5,}|\d{3}\s\d{4}\s\d{4}",
     ),
     _kind(
         "age",
         r"几岁|多少岁|几周岁|多大年纪|多大年龄|多大岁数|年龄多大|年龄是多少|年龄为|什么年龄",
-        r"\bhow old\b|\bwhat age\b|\bages?\b",
+        r"\bhow old\b|\bwhat age\b|\bage (?:range|limit)\b",
         r"岁|年龄",
     ),
     _kind(
@@ -94,17 +103,15 @@ KINDS = (
     ),
     _kind(
         "money",
-        r"多少钱|多少资金|多少元|多少万元|多少亿元|多少经费|多少奖金|多少费用|多少补贴|多少补助"
-        r"|多少税|多少工资|多少薪|价格是多少|售价|票价|花了多少钱|花费多少钱|费用是多少"
-        r"|[补资]助多少|补贴多少|奖励多少|投资多少"
-        r"|多少[^，。？！\s]{0,4}(?:补贴|补助|资金|经费|奖金|费|税|工资|钱|金额)"
-        rf"|(?:{_MONEY_WORDS})(?:{_LINKS}){{0,2}}多少(?!时间|天|年|小时|分钟|个月|人|次|岁)"
+        r"多少[万亿]?元|多少薪|[补资]助多少|奖励多少|投资多少"
+        r"|多少[^，。？！\s]{0,4}(?:补贴|补助|资金|经费|奖金|(?<![消浪免])费|税|工资|钱|金额)"
+        rf"|(?:{_MONEY_WORDS})(?:{_LINKS}){{0,2}}多少(?!时间|小时|分钟|个月|[{_COUNTED}])"
         r"|多少(?:美元|欧元|港元|港币|英镑|日元|人民币)",
         r"\bhow much (?:money|funding|aid|subsidy|tax|does it cost|did it cost)"
         r"|\bhow much is the (?:price|fee|cost)"
         r"|\bhow much (?:\w+ ){0,3}(?:spent|spend|cost|paid|pay|invested|earn|money|funding"
         r"|funds|budget|subsidy|subsidies)\b",
-        r"元|钱|人民币|美元|英镑|欧元|日元|日圆|韩圆|港币|镑|卢布|法郎|马克|美金|[$¥€£]|免费",
+        r"元|钱|人民币|美元|英镑|欧元|日元|日圆|韩圆|港币|镑|卢布|法郎|马克|美金|[$¥€£]|免费|半价|折",
     ),
     _kind(
         "share",
@@ -140,8 +147,13 @@ def asked_kinds(question: str) -> tuple[Kind, ...]:
 
 
 def missing_kind(question: str, passage: str) -> Kind | None:
-    """Return a decisive kind the question asks for of which the passage holds no expression."""
+    """Return a decisive kind the question asks for of which the passage holds no expression.
+
+    Only over Chinese text, which the passage patterns read (`37 years old` is an age too).
+    """
     text = _passage_text(passage)
+    if _CJK.search(text) is None:
+        return None
     for kind in asked_kinds(question):
         if kind.decisive and not kind.passage.search(text):
             return kind

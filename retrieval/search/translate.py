@@ -69,6 +69,15 @@ def cedict() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
     return tuple(entries)
 
 
+# Capitalised, but no name of a thing the corpus must mention: titles and abbreviations of
+# address, days and months (a Chinese corpus writes 每周一 and the word cut splits it).
+NOT_NAMES = frozenset(
+    """mr mrs ms dr prof st rd ave no am pm ok vs monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october
+    november december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+
+
 @functools.cache
 def ordinary_words() -> frozenset[str]:
     """Return the English words CC-CEDICT's glosses use in lower case (not names).
@@ -245,10 +254,14 @@ class QueryTranslator:
             if self._known(word):
                 continue
             lower = word.lower().replace("'", "")
+            if lower in NOT_NAMES or any(f in NOT_NAMES for f in english_forms(lower)):
+                continue
             if _acronym(word) or (lower not in ordinary_words() and not spells_pinyin(lower)):
                 names.append(word)
         for title in titles:
-            words = [w for w in title.group(0).split() if w[0].isupper()]
+            words = [
+                w for w in title.group(0).split() if w[0].isupper() and w.lower() not in NOT_NAMES
+            ]
             if english and title.start() == _first_word(question):
                 words = words[1:]
             if len(words) >= 2 and not set(words) & (set(names) | spelled):
