@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from retrieval.normalize import normalize
 from retrieval.search.candidates import Ranking, best_first
+from retrieval.search.confidence import is_latin
 
 # A number written in digits or in Chinese numerals.
 _NUM = r"[0-9零〇一二两三四五六七八九十百千万亿]"
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def missing_kind(question: str, passage: str) -> Kind | None:
     Only over Chinese text, which the passage patterns read (`37 years old` is an age too).
     """
     text = _passage_text(passage)
-    if _CJK.search(text) is None:
+    if is_latin(text):
         return None
     for kind in asked_kinds(question):
         if kind.decisive and not kind.passage.search(text):

