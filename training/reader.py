@@ -185,6 +185,21 @@ class ExampleBuilder:
             return None
         return Paragraph(para.source, para.article, text)
 
+    def blanked(self, qi: int) -> Paragraph | None:
+        """Return the question's own paragraph with its answer cut out of the sentence.
+
+        The nearest near-topic negative: the sentence that would answer is still there, the
+        slot the question asks to fill is empty (`零工市场每天开门` for `每天几点开门？`).
+        None when the answer occurs again in what is left.
+        """
+        q = self.questions[qi]
+        para = self.paragraphs[q.paragraph]
+        a, b = q.answer_start, q.answer_start + len(q.answer)
+        text = para.text[:a] + para.text[b:]
+        if len(text) < TRIMMED_MIN_CHARS or not q.answer or q.answer in text:
+            return None
+        return Paragraph(para.source, para.article, text)
+
     def group(self, qi: int, rng: random.Random, kind: str) -> tuple[list[Example], int]:
         """Return the examples of one question and the index of the positive (-1: none)."""
         q = self.questions[qi]
@@ -196,8 +211,8 @@ class ExampleBuilder:
         grams = question_grams(text)
         examples: list[Example] = []
         positive = -1
-        if kind == "trimmed":
-            near = self.trimmed(qi)
+        if kind in ("trimmed", "blanked"):
+            near = self.trimmed(qi) if kind == "trimmed" else self.blanked(qi)
             if near is None:
                 kind = "removed"
             else:
@@ -230,11 +245,13 @@ class ExampleBuilder:
         return examples, positive
 
 
-# trimmed: the own paragraph minus the answer's sentences, with the removed-kind negatives.
+# trimmed: the own paragraph minus the answer's sentences, with the removed-kind negatives;
+# blanked: the own paragraph minus the answer itself (cycle 4 on).
 KINDS = (
-    ("normal", 0.62),
-    ("removed", 0.14),
-    ("trimmed", 0.14),
+    ("normal", 0.56),
+    ("removed", 0.12),
+    ("trimmed", 0.16),
+    ("blanked", 0.06),
     ("offtopic", 0.04),
     ("junk", 0.06),
 )
@@ -465,6 +482,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="resume a finished run for another learning-rate cycle (a warm restart)",
     )
+    parser.add_argument(
+        "--from-artifact",
+        type=Path,
+        default=None,
+        help="start a new run (no checkpoint yet) from a reader artifact's trained weights "
+        "instead of the base model's (for example retrieval/read/reader-v1.safetensors)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work-dir", type=Path, default=None)
@@ -507,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     step = 0
     progress = 0.0  # fraction of the schedule done: by steps, or by time with --finish-by
     history: list[dict[str, object]] = []
+    warm_from = 0  # the step the warm-up counts from (a fresh optimiser needs its own)
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         net.load_state_dict(state["model"], strict=False)
@@ -518,6 +543,15 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("new learning-rate cycle from step %d to at most %d", step, args.steps)
         history = state.get("history", [])
         logger.info("resumed from %s at step %d", checkpoint, step)
+    elif args.from_artifact is not None:
+        tensors, metadata = artifact_module.load_artifact(args.from_artifact, sha256=None)
+        loaded = {k: torch.from_numpy(v) for k, v in tensors.items()}
+        if set(loaded) != trainable:
+            raise SystemExit(f"{args.from_artifact} does not hold this reader's trained layers")
+        net.load_state_dict(loaded, strict=False)
+        step = warm_from = int(metadata.get("step", 0))
+        args.steps += step
+        logger.info("started from %s (its step %d)", args.from_artifact, step)
 
     finish_at = None
     if args.finish_by:
@@ -537,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = (time.time() - run_start) / max(1.0, finish_at - run_start)
             by_time = run_progress + (1 - run_progress) * elapsed
         progress = max(progress, step / args.steps, by_time)
-        factor = min(1.0, (step + 1) / args.warmup) * max(0.02, 1.0 - progress)
+        factor = min(1.0, (step - warm_from + 1) / args.warmup) * max(0.02, 1.0 - progress)
         for group, lr in zip(opt.param_groups, base_lrs, strict=True):
             group["lr"] = lr * factor
         epoch, pos = divmod(step * args.batch, n_train)
