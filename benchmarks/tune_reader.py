@@ -72,11 +72,20 @@ class Read:
     gold: set[int]
 
 
-def read_all(engine: Engine, cmrc: Path | None, limit: int) -> list[Read]:
-    """Read the first candidates of every question (gold, answer-removed, off-topic)."""
+def read_all(
+    engine: Engine, cmrc: Path | None, limit: int, artifact: Path | None = None
+) -> list[Read]:
+    """Read the first candidates of every question (gold, answer-removed, off-topic), with
+    the shipped reader or, given `artifact`, a trained candidate (its checksum unchecked)."""
     searcher = engine.searcher
-    reranker = searcher.reranker("reader")
-    reader = reranker.reader  # type: ignore[attr-defined]
+    if artifact is None:
+        reader = searcher.reranker("reader").reader  # type: ignore[attr-defined]
+    else:
+        from retrieval.read.reader import PassageReader
+
+        reader = PassageReader.load(
+            artifact=artifact, sha256=None, cache_dir=artifact.parent / "onnx"
+        )
     paragraphs = searcher.index.paragraphs
     gold = load_dataset(GOLD_SET, need_corpus=False)
     row_of = {p.id: i for i, p in enumerate(paragraphs)}
@@ -164,6 +173,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=500, help="off-topic questions to use")
     parser.add_argument("--save", type=Path, help="write every question's readings here (JSON)")
     parser.add_argument("--load", type=Path, help="tune on readings saved by --save")
+    parser.add_argument(
+        "--artifact",
+        type=Path,
+        help="read with this trained reader instead of the shipped one (a training run's "
+        "output, before it replaces retrieval/read/reader-v1.safetensors)",
+    )
     args = parser.parse_args()
     if args.load:
         records = json.loads(args.load.read_text(encoding="utf-8"))
@@ -171,7 +186,7 @@ def main() -> None:
     else:
         engine = Engine(load_settings())
         started = time.perf_counter()
-        reads = read_all(engine, args.cmrc, args.limit)
+        reads = read_all(engine, args.cmrc, args.limit, args.artifact)
         print(f"read {len(reads)} questions in {time.perf_counter() - started:.0f} s")
     if args.save:
         records = [{**r.__dict__, "gold": sorted(r.gold)} for r in reads]
