@@ -55,7 +55,7 @@ _COUNTED = "个条名位家所项件次座台部场批种户人天年岁"
 
 # What costs or pays: `转会费有多少`, `票房多少`, `钱有多少` ask for a sum (CMRC 2018 train and
 # DRCD's money questions, in both word orders).
-_MONEY_WORDS = (
+MONEY_WORDS = (
     "钱|资金|经费|费用|转会费|租借费|学费|补贴|补助|奖金|工资|薪水|收入|税|金额|票房|预算|保额"
     "|身价|耗资|募款|捐款|捐赠|价值|价格|售价|票价|损失|贸易额|营业额|收费"
 )
@@ -105,7 +105,7 @@ KINDS = (
         "money",
         r"多少[万亿]?元|多少薪|[补资]助多少|奖励多少|投资多少"
         r"|多少[^，。？！\s]{0,4}(?:补贴|补助|资金|经费|奖金|(?<![消浪免])费|税|工资|钱|金额)"
-        rf"|(?:{_MONEY_WORDS})(?:{_LINKS}){{0,2}}多少(?!时间|小时|分钟|个月|[{_COUNTED}])"
+        rf"|(?:{MONEY_WORDS})(?:{_LINKS}){{0,2}}多少(?!时间|小时|分钟|个月|[{_COUNTED}])"
         r"|多少(?:美元|欧元|港元|港币|英镑|日元|人民币)",
         r"\bhow much (?:money|funding|aid|subsidy|tax|does it cost|did it cost)"
         r"|\bhow much is the (?:price|fee|cost)"

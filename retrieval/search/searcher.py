@@ -12,6 +12,7 @@ import threadpoolctl
 from retrieval.embed.encoders import Encoder
 from retrieval.errors import QabotError, Remedy
 from retrieval.ingest import Paragraph
+from retrieval.search.answers import answer_span
 from retrieval.search.asks import missing_kind, prefer_what_is_asked
 from retrieval.search.candidates import LexicalQuery, Ranking, Retrieval, best_first
 from retrieval.search.confidence import (
@@ -316,8 +317,14 @@ class Searcher:
         text = check_question(query)
         ranked = self.rank_with_confidence(text, method, depth=max(CANDIDATES, offset + k))
         chosen = ranked.ranking[offset : offset + k]
+        spans = dict(ranked.spans)
+        if offset == 0 and chosen and chosen[0][0] not in spans and ranked.confident:
+            # The answer itself, for a question asking for a figure, a sum, a date...
+            span = answer_span(text, self.index.paragraphs[chosen[0][0]].text)
+            if span is not None:
+                spans[chosen[0][0]] = span
         passages = tuple(
-            Passage(self.index.paragraphs[row], score, offset + i + 1, ranked.spans.get(row))
+            Passage(self.index.paragraphs[row], score, offset + i + 1, spans.get(row))
             for i, (row, score) in enumerate(chosen)
         )
         return Answer(

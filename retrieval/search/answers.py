@@ -1,0 +1,281 @@
+"""The answer itself inside a passage, for a question that asks for a number, a sum, a date.
+
+A question asking for a kind of thing search/asks.py knows (a time, a date, a phone number, an
+age, an area, a sum of money, a share, a count) is answered by one expression of that kind in
+the passage: `零工市场累计提供了多少个岗位？` by `9.3万个` in `累计提供零工岗位9.3万个`. Of the
+passage's expressions of the kind, the one whose clause shares the most of the question's
+character pairs is the answer; none is given when no clause shares any, or when two different
+expressions share as many (the front ends then show the passage without a bold answer: a
+wrong answer in bold would be worse than none). Extractive: the offsets of text the passage
+has, never generated.
+
+Measured on CMRC 2018 and DRCD questions with their answer spans (benchmarks/answer_spans.py,
+figures in docs/quality.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from retrieval.normalize import to_simplified
+from retrieval.search.asks import MONEY_WORDS, asked_kinds
+from retrieval.search.confidence import is_latin
+
+_DIGITS = r"\d+(?:[.,]\d+)*"
+_CN = r"[零〇一二两三四五六七八九十百千]+"
+_NUMBER = rf"(?:约|近|超过|逾)?(?:{_DIGITS}|{_CN})(?:\s*[万亿]+)?(?:多|余)?"
+_CURRENCY = "元|美元|欧元|日元|日圆|英镑|港元|港币|人民币|韩元|卢布|法郎|马克|美金|新台币|台币|镑"
+_AREA = "平方公里|平方千米|平方米|平方英里|平方英尺|平米|亩|公顷|㎡|km2|km²|m2|m²"
+# Measure words and units a count or an amount comes with (longest first).
+_UNITS = "|".join(
+    sorted(
+        set(
+            (
+                "个 条 名 位 家 所 项 件 次 座 台 部 场 批 种 户 人 人次 天 年 个月 周 岁 吨 斤 % "
+                "公斤 千克 克 米 公里 千米 公尺 厘米 毫米 英里 英尺 码 集 任 道 支 张 本 册 首 架 "
+                "艘 辆 匹 头 只 枚 颗 层 栋 间 届 期 季 轮 分 分钟 秒 小时 度 倍 株 棵 篇 款 块 套 "
+                "处 班 趟 列 节 盏 口 卷 章 行 字 国 省 市 县 区 镇 村 州 城 队 球 票"
+            ).split()
+            + _CURRENCY.split("|")
+            + _AREA.split("|")
+        ),
+        key=lambda unit: (-len(unit), unit),
+    )
+)
+_RANGE = r"\s*[—\-~～至到－]\s*"
+_AMOUNT = rf"{_NUMBER}(?:{_RANGE}{_NUMBER})?"  # 60~120万元, 0~15岁
+
+# How an answer of each kind is written (over the length-preserving lowercase text below).
+EXPRESSIONS: dict[str, re.Pattern[str]] = {
+    "time": re.compile(
+        r"(?:(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]\s*)?"
+        r"(?:[上下]午|凌晨|早上|晚上|中午|傍晚)?"
+        r"(?:\d{1,2}\s*[:：]\s*\d{2}|(?:\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点时]"
+        r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*分|半|整)?)"
+    ),
+    "date": re.compile(
+        r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*[日号]"
+        r"|(?:[一二三四五六七八九十]+月)?[一二三四五六七八九十廿卅]+[日号]"
+        r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]+"
+    ),
+    "phone": re.compile(r"\d{3,4}\s*[-—]\s*\d{7,8}|\d{3}\s\d{4}\s\d{4}|\d{5,}"),
+    "age": re.compile(rf"{_AMOUNT}\s*周?岁"),
+    "area": re.compile(rf"{_AMOUNT}\s*(?:{_AREA})"),
+    "money": re.compile(rf"{_AMOUNT}\s*(?:{_CURRENCY})|[$¥€£]\s*{_DIGITS}(?:\s*[万亿])?"),
+    "share": re.compile(
+        rf"{_DIGITS}\s*%|百分之{_CN}(?:点{_CN})?|{_CN}成|{_DIGITS}\s*倍|{_CN}分之{_CN}"
+    ),
+    # A bare figure only of two digits or more, and not the year, month or hour it starts.
+    "number": re.compile(
+        rf"{_AMOUNT}\s*(?:{_UNITS})"
+        rf"|(?<![\d.,])(?:\d{{2,}}(?:[.,]\d+)*|\d[.,]\d+)(?:\s*[万亿])?"
+        r"(?![\d.,]|\s*[年月日号时点分秒])"
+    ),
+}
+# Words of a question that ask rather than say what the answer is near.
+_ASKING = re.compile(r"多少|几|哪|什么|怎么|怎样|如何|是否|吗|呢|请问|一共|总共|共计|大概|大约")
+# An expression is read with its own clause and the one before, within its sentence.
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+_CLAUSE_END = re.compile(r"[,，、；;:：]")
+_CLAUSE_SPLIT = re.compile(r"[,，、；;:：。！？!?\n]")
+_AFTER = 8
+# Characters each side of an asking word that say what is asked (its predicate).
+_PREDICATE = 4
+# The kinds whose expressions are numbers with a unit of their own.
+_SPECIFIC = ("time", "date", "age", "area", "money")
+# 多少老人 counts people; 补贴涨了多少 asks for the sum a money word names.
+_COUNTS_THINGS = re.compile(r"(?:多少|几)[\u4e00-\u9fff]")
+_MONEY_WORD = re.compile(MONEY_WORDS)
+
+# The question's character pairs an answer's clause must share.
+MIN_NEAR = 1
+# 哪几个方面 asks which, 第几 a rank: no count answers them.
+_NOT_A_COUNT = re.compile(r"哪几|第几|第多少|几月|几日|几号|几点|几时")
+# A count asked beside another question (几位科学家使用什么工具) is not what is answered.
+_ASKS_ANOTHER = re.compile(r"谁|什么|哪些|哪个|哪位|哪里|哪儿|如何|怎么|怎样|为什么|为何")
+# What a count or amount without a unit in the question is measured in.
+_LENGTHS = "米|公里|千米|公尺|公分|英尺|英寸|英里|海里|码"
+_MEASURES = tuple(
+    (re.compile(word), re.compile(f"(?:{units})$"))
+    for word, units in (
+        ("重量|体重|重多少|多重|质量", "克|公斤|千克|吨|磅|斤|盎司"),
+        ("时速|速度|速率", f"{_LENGTHS}|节"),
+        ("海拔|高度|身高|体长|身长|长度|宽度|深度|距离|全长|总长|直径|半径|厚度", _LENGTHS),
+        ("多高|多长|多宽|多深|多远", _LENGTHS),
+        ("面积", _AREA),
+        ("人口|人数", "人|万|亿|\\d"),
+    )
+)
+_YEAR = re.compile(r"\d{4}\s*年")  # a calendar year counts nothing
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_ONE = re.compile(r"[一1]\s*\S")
+# The measure word a count question names: 多少个岗位 -> 个, 几所学校 -> 所.
+_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*({_UNITS})")
+
+
+@dataclass(frozen=True)
+class Found:
+    """An expression of the asked kind in the passage, and how much of the question is near."""
+
+    start: int
+    end: int
+    text: str
+    near: tuple[int, int, int]  # question pairs near it (see _near)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """A question's character pairs that say something: those by its asking word (the
+    predicate, `累计发了` in `今年累计发了多少钱`) and all of them."""
+
+    by_asking: frozenset[str]
+    every: frozenset[str]
+
+
+def aligned_text(text: str) -> str:
+    """Return text lowercased, full-width forms and Traditional characters folded, with the
+    same length as text (a character whose folding changes the length is kept as it is), so
+    that offsets found in it are offsets in text."""
+    folded = "".join(
+        f if len(f := unicodedata.normalize("NFKC", ch)) == 1 else ch for ch in text
+    ).lower()
+    simplified = to_simplified(folded)
+    return simplified if len(simplified) == len(folded) else folded
+
+
+def question_pairs(question: str) -> Pairs:
+    """Return the question's character pairs that say something (not 多少, 什么, 哪个)."""
+    text = aligned_text(question)
+    near: set[str] = set()
+    for asking in _ASKING.finditer(text):
+        for side in (
+            text[max(0, asking.start() - _PREDICATE) : asking.start()],
+            text[asking.end() : asking.end() + _PREDICATE],
+        ):
+            near |= _pairs(_ASKING.sub(" ", side))
+    return Pairs(frozenset(near), _pairs(_ASKING.sub(" ", text)))
+
+
+def _pairs(text: str) -> frozenset[str]:
+    return frozenset(
+        text[i : i + 2]
+        for i in range(len(text) - 1)
+        if _is_word_char(text[i]) and _is_word_char(text[i + 1])
+    )
+
+
+def answer_span(question: str, passage: str) -> tuple[int, int] | None:
+    """Return the [start, end) offsets in passage of the answer to the question, or None.
+
+    Only for questions asking for a kind search/asks.py knows; None when the passage has no
+    expression of it, or no single best one.
+    """
+    if is_latin(question) and not is_latin(passage):
+        return None  # read through its translation: its words are not the passage's
+    kinds = asked_kinds(question)
+    asked = aligned_text(question)
+    if not kinds or _ASKS_ANOTHER.search(asked):
+        return None
+    kind = next((k for k in kinds if k.decisive), kinds[0])
+    if kind.name == "number" and _NOT_A_COUNT.search(asked):
+        return None
+    text = aligned_text(passage)
+    found = _expressions(kind.name, text, question_pairs(question))
+    if kind.name == "number":
+        found = _counts(found, asked, {k.name for k in kinds})
+    # A figure the question states (`600万人口中…多少比例`) is not what it asks.
+    stated = set(_FIGURE.findall(asked))
+    found = [f for f in found if not stated.intersection(_FIGURE.findall(f.text))]
+    if not found:
+        return None
+    best = max(f.near for f in found)
+    top = {f.text for f in found if f.near == best}
+    if best[0] + best[1] + best[2] < MIN_NEAR or len(top) > 1:
+        return None
+    chosen = next(f for f in found if f.near == best)
+    return chosen.start, chosen.end
+
+
+def _counts(found: list[Found], asked: str, kinds: set[str]) -> list[Found]:
+    """Return the expressions that can answer a count or amount question."""
+    # 一个, 一种 mostly say "a"; 2004年 is a year; 20元 answers no 多少老人 (a sum is no count).
+    unasked = {name for name in _SPECIFIC if name not in kinds}
+    if _MONEY_WORD.search(asked) and not _COUNTS_THINGS.search(asked):
+        unasked.discard("money")
+    others = [EXPRESSIONS[name] for name in unasked]
+    found = [
+        f
+        for f in found
+        if not _ONE.fullmatch(f.text)
+        and not _YEAR.fullmatch(f.text)
+        and not any(o.fullmatch(f.text) for o in others)
+    ]
+    unit = _ASKED_UNIT.search(asked)
+    if unit is not None:
+        # 多少个岗位 is answered by a count of 个, not by the year nearby.
+        return [f for f in found if f.text.endswith(unit.group(1))]
+    # 海拔多少 by metres, 重量是多少 by a weight.
+    units = next((u for word, u in _MEASURES if word.search(asked)), None)
+    return found if units is None else [f for f in found if units.search(f.text)]
+
+
+def _expressions(kind: str, text: str, pairs: Pairs) -> list[Found]:
+    """Return the expressions of a kind in text (ranges joined: `15时—8月31日15时`)."""
+    spans = [(m.start(), m.end()) for m in EXPRESSIONS[kind].finditer(text) if m.group().strip()]
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and re.fullmatch(_RANGE, text[merged[-1][1] : start]):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    found = []
+    bounds = [0] + [end for _, end in merged]
+    for i, (start, end) in enumerate(merged):
+        ceiling = merged[i + 1][0] if i + 1 < len(merged) else len(text)
+        near = _near(text, start, end, pairs, bounds[i], ceiling)
+        start, end = _trim(text, start, end)
+        found.append(Found(start, end, text[start:end], near))
+    return found
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _near(
+    text: str, start: int, end: int, pairs: Pairs, floor: int, ceiling: int
+) -> tuple[int, int, int]:
+    """Return how many question pairs are near an expression: those by the asking word in its
+    clause and the clause before it, then all pairs in its clause, then in the one before.
+
+    Clauses end at commas and enumeration commas, and reach neither into the sentence before
+    nor past the expressions before and after (`floor`, `ceiling`): in
+    `研究生每人每年6000元、本科生每人每年5000元、大专生每人每年4000元`, 大专 is 4000元's; in
+    `省级安排资金9320万元对各县给予60~120万元`, 安排资金 is 9320万元's.
+    """
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    sentence_start = max(sentence_start, floor)
+    before = text[sentence_start:start]
+    cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(before)]
+    after = _CLAUSE_SPLIT.split(text[end : end + _AFTER], maxsplit=1)[0]
+    if end + len(after) > ceiling:
+        after = (
+            ""  # what leads to the next expression in the clause is that one's: 由0~6岁扩大到0~15岁
+        )
+    own = before[cuts[-1] :] + " " + after
+    previous = before[cuts[-2] : cuts[-1]] if len(cuts) >= 2 else ""
+    return (
+        sum(pair in own or pair in previous for pair in pairs.by_asking),
+        sum(pair in own for pair in pairs.every),
+        sum(pair in previous for pair in pairs.every),
+    )
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() and not ch.isspace()

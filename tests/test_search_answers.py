@@ -1,0 +1,86 @@
+"""Tests of the answer itself inside a passage (search/answers.py), on the bundled page's text."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.engine import Engine
+from retrieval.search.answers import aligned_text, answer_span
+
+MARKET = (
+    "省级安排资金9320万元对各县给予60~120万元不等的一次性支持。截至目前,全省117个公益性"
+    "零工市场累计提供零工岗位9.3万个、服务零工7.5万人次。"
+)
+ELDERLY = (
+    "目前,省级低保家庭高龄老人生活补贴每人每月提高20元标准已全部落实到位。今年1月至8月份累计"
+    "发放补贴760422人次,补贴5746.72万元。"
+)
+STUDENTS = (
+    "按照研究生每人每年6000元、本科生每人每年5000元、大专生每人每年4000元的标准给予全程资助。"
+)
+WATER = "兹因迎泽大街道路工程,定于2023年8月30日15时—8月31日15时在下列地区实施停水:"
+DISABLED = "并将残疾儿童救助年龄由0~6岁扩大到0~15岁,为1万名残疾儿童提供抢救性康复救助。"
+
+
+def answer(question: str, passage: str) -> str | None:
+    span = answer_span(question, passage)
+    return None if span is None else passage[span[0] : span[1]]
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "expected"),
+    [
+        ("零工市场累计提供了多少个岗位？", MARKET, "9.3万个"),  # the count of 个, by 岗位
+        ("省级安排了多少资金支持零工市场？", MARKET, "9320万元"),
+        ("低保家庭高齡老人補貼今年累計發了多少錢？", ELDERLY, "5746.72万元"),  # by 累计发
+        ("低保家庭的高龄老人每月补贴涨了多少？", ELDERLY, "20元"),  # 补贴…多少: a sum
+        ("家里孩子考上了大专，政府一年给多少补助？", STUDENTS, "4000元"),  # 大专 is its clause's
+        ("迎泽大街停水是几点到几点？", WATER, "2023年8月30日15时—8月31日15时"),  # a range
+        ("残疾儿童康复救助的年龄扩大到了多少岁？", DISABLED, "0~15岁"),  # 扩大到 leads to it
+        ("每人补助多少钱？", "城区每人补助100元,农村每人补助200元。", None),  # as near: neither
+    ],
+)
+def test_the_answer_is_the_expression_of_the_asked_kind_nearest_the_question(
+    question: str, passage: str, expected: str | None
+) -> None:
+    assert answer(question, passage) == expected
+
+
+def test_no_answer_without_an_asked_kind_or_for_an_english_question() -> None:
+    assert answer("零工市场有什么功能？", MARKET) is None
+    assert answer("How many jobs have the gig markets offered?", MARKET) is None
+    assert answer("零工市场分为哪几个部分？", MARKET) is None  # 哪几个 asks which, not how many
+
+
+def test_a_year_or_a_figure_the_question_states_is_not_the_answer() -> None:
+    assert answer("2023年计划建设多少个零工市场？", "2023年全省计划建设零工市场2023年") is None
+    assert answer("117个零工市场累计提供了多少个岗位？", MARKET) == "9.3万个"
+    assert answer("已经运营了多少年？", "该项目2019年开工,已经运营4年。") == "4年"
+
+
+def test_a_sum_does_not_answer_a_count_of_people() -> None:
+    # 多少高龄老人 counts people: the 20元 nearby is no answer, the count of 人次 is.
+    assert answer("今年1月至8月份给多少高龄老人发了补贴？", ELDERLY) == "760422人次"
+
+
+def test_offsets_are_those_of_the_original_traditional_text() -> None:
+    passage = "截至目前，全省既有住宅加裝電梯已開工５６４部，超額完成年度計劃數量。"
+    assert len(aligned_text(passage)) == len(passage)
+    assert answer("既有住宅加装电梯已经开工多少部？", passage) == "５６４部"
+
+
+@pytest.mark.slow
+def test_a_confident_answer_shows_the_answer_in_its_first_passage(seed_engine: Engine) -> None:
+    found = seed_engine.searcher.search("零工市场累计提供了多少个岗位？")
+    assert found.confident is True
+    first = found.passages[0]
+    assert first.span is not None
+    assert first.paragraph.text[first.span[0] : first.span[1]] == "9.3万个"
+    assert all(p.span is None for p in found.passages[1:])
+
+
+@pytest.mark.slow
+def test_an_unconfident_answer_shows_no_answer(seed_engine: Engine) -> None:
+    found = seed_engine.searcher.search("配置一台AED大概要花多少钱？")
+    assert found.confident is False
+    assert all(p.span is None for p in found.passages)
