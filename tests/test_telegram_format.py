@@ -66,6 +66,18 @@ def test_an_answer_cites_its_passages_with_matches_in_bold() -> None:
     assert "<b>1. news §49 · 停水通知 (1)</b>" in several
 
 
+def test_the_answer_itself_heads_a_confident_answer_and_is_marked_in_its_paragraph() -> None:
+    start = WATER.text.index("8月30日")
+    end = start + len("8月30日")
+    found = Passage(WATER, 6.2, 1, (start, end))
+    (part,) = render_answer(Answer("青年路几点停水", (found,), True, 50))
+    header, answer_line = part.split("\n")[:2]
+    assert answer_line == f"💡 <b>{WATER.text[start:end]}</b> · §49"
+    assert f"<b><u>{WATER.text[start:end]}</u></b>" in part
+    (unsure,) = render_answer(Answer("青年路几点停水", (found,), False, 50))
+    assert "💡" not in unsure
+
+
 def test_a_paragraph_with_a_page_is_cited_with_it() -> None:
     paged = Paragraph("paper", 12, "停水通知", "兹因道路工程，青年路停水。", page=3)
     (part,) = render_answer(Answer("青年路停水", (Passage(paged, 6.2, 1),), True, 50))

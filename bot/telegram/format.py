@@ -27,6 +27,7 @@ _TAG = re.compile(r"<[^>]*>")
 # A sentence with its closing punctuation (or a line): where a too-long paragraph may be cut.
 _PIECE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]+|[^。！？!?；;\n]+")
 
+ANSWER_MARK = "💡"
 NOT_ANSWERED = "🤔 资料里似乎没有这个问题的答案。下面是最接近的段落，仅供参考："
 NOT_ANSWERED_LACKING = (
     "🤔 资料里似乎没有这个问题的答案：最接近的段落里没有{what}。下面的段落仅供参考："
@@ -248,6 +249,11 @@ def _header(answer: Answer) -> str:
         lines.append(NO_MATCH if answer.total == 0 else NO_MORE)
     elif answer.confident is False:
         lines.append(not_answered(answer))
+    elif answer.passages[0].rank == 1 and (found := answer_text(answer.passages[0])):
+        # The answer itself first, with the paragraph it is read from (a phone shows little).
+        lines.append(
+            f"{ANSWER_MARK} <b>{escape(found)}</b> · §{answer.passages[0].paragraph.number}"
+        )
     return "\n".join(lines)
 
 
