@@ -92,7 +92,7 @@ _MONEY_WORD = re.compile(MONEY_WORDS)
 # The question's character pairs an answer's clause must share.
 MIN_NEAR = 1
 # 哪几个方面 asks which, 第几 a rank: no count answers them.
-_NOT_A_COUNT = re.compile(r"哪几|第几|第多少|几月|几日|几号|几点|几时")
+_NOT_A_COUNT = re.compile(r"哪几|第几|第多少|几月|几日|几号|几点|几时|几几年|编号|代号|型号")
 # A count asked beside another question (几位科学家使用什么工具) is not what is answered.
 _ASKS_ANOTHER = re.compile(r"谁|什么|哪些|哪个|哪位|哪里|哪儿|如何|怎么|怎样|为什么|为何")
 # What a count or amount without a unit in the question is measured in.
@@ -108,7 +108,8 @@ _MEASURES = tuple(
         ("人口|人数", "人|万|亿|\\d"),
     )
 )
-_YEAR = re.compile(r"\d{4}\s*年")  # a calendar year counts nothing
+# A calendar year (or a span of years, or a bare 1990) counts nothing.
+_YEAR = re.compile(rf"(?:1[5-9]|20)\d\d\s*年?(?:{_RANGE}(?:1[5-9]|20)\d\d\s*年?)?")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _ONE = re.compile(r"[一1]\s*\S")
 # The measure word a count question names: 多少个岗位 -> 个, 几所学校 -> 所.
@@ -185,9 +186,11 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     found = _expressions(kind.name, text, question_pairs(question))
     if kind.name == "number":
         found = _counts(found, asked, {k.name for k in kinds})
-    # A figure the question states (`600万人口中…多少比例`) is not what it asks.
+    # A figure the question states (`600万人口中…多少比例`, `至道三年…多少路`) is not what it asks.
     stated = set(_FIGURE.findall(asked))
-    found = [f for f in found if not stated.intersection(_FIGURE.findall(f.text))]
+    found = [
+        f for f in found if f.text not in asked and not stated.intersection(_FIGURE.findall(f.text))
+    ]
     if not found:
         return None
     best = max(f.near for f in found)
