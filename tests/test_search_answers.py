@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.engine import Engine
-from retrieval.search.answers import aligned_text, answer_span
+from retrieval.search.answers import EXPRESSIONS, aligned_text, answer_span
 
 MARKET = (
     "省级安排资金9320万元对各县给予60~120万元不等的一次性支持。截至目前,全省117个公益性"
@@ -84,3 +84,16 @@ def test_an_unconfident_answer_shows_no_answer(seed_engine: Engine) -> None:
     found = seed_engine.searcher.search("配置一台AED大概要花多少钱？")
     assert found.confident is False
     assert all(p.span is None for p in found.passages)
+
+
+def test_expressions_start_only_where_a_number_starts() -> None:
+    # Not inside 760422 or 一百二十: a regex trying each position of a long run of digits
+    # would be quadratic (seconds on a paragraph of 5,000 digits).
+    for kind, text, expected in [
+        ("number", "发放760422人次", ["760422人次"]),
+        ("number", "约50,000名战俘", ["约50,000名"]),
+        ("money", "一百二十元", ["一百二十元"]),
+        ("share", "占比60.1%", ["60.1%"]),
+    ]:
+        assert [m.group() for m in EXPRESSIONS[kind].finditer(text)] == expected
+    assert answer_span("有多少个？", "1" * 5000) is None

@@ -23,8 +23,10 @@ from retrieval.normalize import to_simplified
 from retrieval.search.asks import MONEY_WORDS, asked_kinds
 from retrieval.search.confidence import is_latin
 
-_DIGITS = r"\d+(?:[.,]\d+)*"
-_CN = r"[零〇一二两三四五六七八九十百千]+"
+# Numbers start only where one starts (not inside 760422, 50,000 or 一百二十): a regex that
+# tried every position of a long run of digits would take seconds (quadratic) on 5,000 of them.
+_DIGITS = r"(?<!\d)(?<!\d[.,])\d+(?:[.,]\d+)*"
+_CN = r"(?<![零〇一二两三四五六七八九十百千])[零〇一二两三四五六七八九十百千]+"
 _NUMBER = rf"(?:约|近|超过|逾)?(?:{_DIGITS}|{_CN})(?:\s*[万亿]+)?(?:多|余)?"
 _CURRENCY = "元|美元|欧元|日元|日圆|英镑|港元|港币|人民币|韩元|卢布|法郎|马克|美金|新台币|台币|镑"
 _AREA = "平方公里|平方千米|平方米|平方英里|平方英尺|平米|亩|公顷|㎡|km2|km²|m2|m²"
@@ -56,8 +58,8 @@ EXPRESSIONS: dict[str, re.Pattern[str]] = {
         r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*分|半|整)?)"
     ),
     "date": re.compile(
-        r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{1,2}\s*[日号]"
-        r"|(?:[一二三四五六七八九十]+月)?[一二三四五六七八九十廿卅]+[日号]"
+        r"(?<!\d)(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?<!\d)\d{1,2}\s*[日号]"
+        r"|(?<![一二三四五六七八九十廿卅])(?:[一二三四五六七八九十]+月)?[一二三四五六七八九十廿卅]+[日号]"
         r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]+"
     ),
     "phone": re.compile(r"\d{3,4}\s*[-—]\s*\d{7,8}|\d{3}\s\d{4}\s\d{4}|\d{5,}"),
