@@ -83,7 +83,9 @@ def is_right(case: Case, span: tuple[int, int]) -> bool:
 
 
 def measure(cases: Iterable[Case], show: int) -> dict[str, object]:
-    asked, shown, right = Counter(), Counter(), Counter()
+    asked: Counter[str] = Counter()
+    shown: Counter[str] = Counter()
+    right: Counter[str] = Counter()
     questions = 0
     wrong: list[str] = []
     for case in cases:

@@ -74,14 +74,15 @@ def answer_text(passage: Passage) -> str | None:
 
 def mark_answer(
     text: str,
-    answer: str | None,
+    answer: tuple[int, int] | None,
     terms: Sequence[str],
     mark: Callable[[str], str],
     mark_answer: Callable[[str], str],
     plain: Callable[[str], str] = lambda s: s,
 ) -> str:
-    """Return text with the answer marked by `mark_answer` and other matched terms by `mark`."""
-    answers = match_spans(text, [answer.lower()]) if answer else []
+    """Return text with the answer (its offsets in text) marked by `mark_answer` and the other
+    matched terms by `mark`. Offsets, not the answer's text: `9所` is not marked inside `19所`."""
+    answers = [answer] if answer is not None and 0 <= answer[0] < answer[1] <= len(text) else []
     words = [
         w for w in match_spans(text, terms) if not any(a < w[1] and w[0] < b for a, b in answers)
     ]
@@ -126,18 +127,17 @@ def render_text(answer: Answer, color: bool, several_docs: bool = False) -> str:
         head = f"{passage.rank}. {citation(p, several_docs)}  (score {passage.score:.3f})"
         lines.append(f"{BOLD}{head}{RESET}" if color else head)
         found = answer_text(passage)
+        if found:
+            lines.append(f"   answer: {f'{ANSWER}{found}{RESET}' if color else found}")
+        body = p.text
         if color:
             body = mark_answer(
                 p.text,
-                found,
+                passage.span,
                 terms,
                 lambda s: f"{BOLD}{s}{RESET}",
                 lambda s: f"{ANSWER}{s}{RESET}",
             )
-        else:
-            body = p.text
-            if found:
-                lines.append(f"   answer: {found}")
         lines += ["   " + line for line in body.split("\n")]
         if byline(p):
             lines.append(f"   — {byline(p)}")

@@ -70,3 +70,26 @@ def test_not_found_names_what_the_corpus_never_mentions() -> None:
     assert "资料里没有提到“Australia”" in render_answer(answer)[0]
     escaped = Answer("<b>?", passages, False, 1, 0.0, None, "<B>")
     assert "“&lt;B&gt;”" in render_answer(escaped)[0]
+
+
+def test_the_answer_is_marked_where_it_is_not_wherever_its_text_is() -> None:
+    text = "全省新建9所、改建19所、扩建29所。"
+    paragraph = Paragraph("news", 8, "特教学校", text)
+    span = (text.index("9所"), text.index("9所") + 2)
+    answer = Answer("新建了几所学校？", (Passage(paragraph, 7.5, 1, span),), True, 1, 0.9)
+    html = "\n".join(render_answer(answer))
+    assert html.count("<u>") == 1 and "<b>新建</b><b><u>9所</u></b>、改建19所" in html
+    colored = render_text(answer, color=True)
+    assert colored.count(ANSWER) == 2  # the answer line, and once in the paragraph
+    assert f"   answer: {ANSWER}9所" in colored
+
+
+def test_a_long_paragraph_marks_the_answer_in_the_part_that_holds_it() -> None:
+    sentence = "这是一句很长的说明文字，用来把段落撑到一条消息放不下。"
+    text = sentence * 200 + "最后共建成12所学校。"
+    paragraph = Paragraph("news", 9, "特教学校", text)
+    span = (text.index("12所"), text.index("12所") + 3)
+    answer = Answer("共建成几所学校？", (Passage(paragraph, 7.5, 1, span),), True, 1, 0.9)
+    parts = render_answer(answer)
+    assert len(parts) > 1
+    assert [p.count("<u>12所</u>") for p in parts].count(1) == 1

@@ -53,9 +53,51 @@ def test_no_answer_without_an_asked_kind_or_for_an_english_question() -> None:
 
 
 def test_a_year_or_a_figure_the_question_states_is_not_the_answer() -> None:
-    assert answer("2023年计划建设多少个零工市场？", "2023年全省计划建设零工市场2023年") is None
+    assert answer("公司成立多少年了？", "公司成立于1998年,至今已有25年。") == "25年"
     assert answer("117个零工市场累计提供了多少个岗位？", MARKET) == "9.3万个"
     assert answer("已经运营了多少年？", "该项目2019年开工,已经运营4年。") == "4年"
+
+
+AED = (
+    "已经连续开展了4年。2023年将配置数量从2022年的800台增加至1000台。4年来,政策保障持续"
+    "加大,配置数量不断增加,今年将达到2823台。"
+)
+
+
+def test_the_old_value_of_a_change_is_no_answer_unless_asked_for() -> None:
+    assert answer("2023年配置多少台AED？", AED) == "1000台"
+    assert answer("2022年配了多少台除颤仪？", AED) == "800台"
+
+
+def test_an_item_of_a_list_is_read_with_its_own_words() -> None:
+    assert answer("本科生每年资助多少钱？", "对符合条件的大学生给予资助," + STUDENTS) == "5000元"
+    assert (
+        answer("改建了多少家零工市场？", "零工市场建设中,全省新建93家、改建24家,规划建设。")
+        == "24家"
+    )
+
+
+def test_a_plain_how_much_takes_a_sum_and_a_share_only_when_asked_about_one() -> None:
+    funds = (
+        "全省共安排资金20.3亿元,省级财政安排12.2亿元、占比60.1%,市县财政安排8.1亿元、占比39.9%。"
+    )
+    assert answer("市县财政安排多少？", funds) == "8.1亿元"
+    progress = "其中5个已投入运营,88个正在建设中,总建设进度达73%。"
+    assert answer("幸福养老工程总体建设进度是多少？", progress) == "73%"
+
+
+def test_figures_keep_their_ten_thousands_and_codes_are_no_figures() -> None:
+    assert answer("全省常住人口有多少？", "全省常住人口3465万，比上年减少15万。") == "3465万"
+    assert answer("K007线全长多少？", "K007线全长7.3km,投资1.2亿元。") is None
+    # The full-width comma is a clause break, not a thousands' comma: two figures.
+    assert [m.group() for m in EXPRESSIONS["number"].finditer("收视率7.07，15岁以上观众")] == [
+        "7.07",
+        "15岁",
+    ]
+
+
+def test_a_phone_number_keeps_its_area_code() -> None:
+    assert answer("咨询电话是多少？", "咨询电话:(0351)3586630。") == "(0351)3586630"
 
 
 def test_a_sum_does_not_answer_a_count_of_people() -> None:
@@ -67,6 +109,8 @@ def test_offsets_are_those_of_the_original_traditional_text() -> None:
     passage = "截至目前，全省既有住宅加裝電梯已開工５６４部，超額完成年度計劃數量。"
     assert len(aligned_text(passage)) == len(passage)
     assert answer("既有住宅加装电梯已经开工多少部？", passage) == "５６４部"
+    # İ lowercases to two characters: kept as it is, so later offsets do not shift.
+    assert answer("岗位有多少个？", "İ岗位有10个，另外也有岗位2个。") == "10个"
 
 
 @pytest.mark.slow

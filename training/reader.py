@@ -531,15 +531,18 @@ def main(argv: list[str] | None = None) -> int:
     step = 0
     progress = 0.0  # fraction of the schedule done: by steps, or by time with --finish-by
     history: list[dict[str, object]] = []
-    warm_from = 0  # the step the warm-up counts from (a fresh optimiser needs its own)
+    # The step this learning-rate cycle started at: a new cycle (--new-cycle, --from-artifact)
+    # runs its own warm-up and decay over its own steps, not over the steps before it.
+    cycle_start = 0
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         net.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["opt"])
         step = state["step"]
+        cycle_start = int(state.get("cycle_start", 0))
         progress = state.get("progress", step / args.steps)
         if args.new_cycle:
-            progress, args.steps = 0.0, step + args.steps
+            progress, args.steps, cycle_start = 0.0, step + args.steps, step
             logger.info("new learning-rate cycle from step %d to at most %d", step, args.steps)
         history = state.get("history", [])
         logger.info("resumed from %s at step %d", checkpoint, step)
@@ -549,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         if set(loaded) != trainable:
             raise SystemExit(f"{args.from_artifact} does not hold this reader's trained layers")
         net.load_state_dict(loaded, strict=False)
-        step = warm_from = int(metadata.get("step", 0))
+        step = cycle_start = int(metadata.get("step", 0))
         args.steps += step
         logger.info("started from %s (its step %d)", args.from_artifact, step)
 
@@ -570,8 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         if finish_at is not None:
             elapsed = (time.time() - run_start) / max(1.0, finish_at - run_start)
             by_time = run_progress + (1 - run_progress) * elapsed
-        progress = max(progress, step / args.steps, by_time)
-        factor = min(1.0, (step - warm_from + 1) / args.warmup) * max(0.02, 1.0 - progress)
+        by_steps = (step - cycle_start) / max(1, args.steps - cycle_start)
+        progress = max(progress, by_steps, by_time)
+        factor = min(1.0, (step - cycle_start + 1) / args.warmup) * max(0.02, 1.0 - progress)
         for group, lr in zip(opt.param_groups, base_lrs, strict=True):
             group["lr"] = lr * factor
         epoch, pos = divmod(step * args.batch, n_train)
@@ -611,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
             sha = export(net, args.out, figures, step)
             logger.info("dev %s; artifact %s sha256 %s", json.dumps(figures), args.out, sha)
         if done or time.monotonic() - last_save > args.checkpoint_minutes * 60:
-            extra = {"history": history, "progress": progress}
+            extra = {"history": history, "progress": progress, "cycle_start": cycle_start}
             save_checkpoint(checkpoint, net, opt, step, extra)
             last_save = time.monotonic()
             logger.info("checkpoint at step %d", step)

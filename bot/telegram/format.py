@@ -186,7 +186,7 @@ def _cut(text: str, fits: Callable[[str], bool]) -> list[str]:
     return chunks
 
 
-def _marked(text: str, terms: Sequence[str], answer: str | None = None) -> str:
+def _marked(text: str, terms: Sequence[str], answer: tuple[int, int] | None = None) -> str:
     return mark_answer(
         text,
         answer,
@@ -203,7 +203,7 @@ def text_blocks(
     terms: Sequence[str],
     tail: str = "",
     limit: int = MESSAGE_LIMIT,
-    answer: str | None = None,
+    answer: tuple[int, int] | None = None,
 ) -> list[str]:
     """Render a head, a text with its matched terms in bold, and a tail, as message blocks.
 
@@ -211,8 +211,12 @@ def text_blocks(
     message continues in further blocks, cut at sentence ends.
     """
 
-    def block(top: str, chunk: str, bottom: str) -> str:
-        return "\n".join(x for x in (top, _marked(chunk, terms, answer), bottom) if x)
+    def block(top: str, chunk: str, bottom: str, at: int = 0) -> str:
+        # The answer's offsets, in the chunk that starts at `at` of the text.
+        inside = (answer[0] - at, answer[1] - at) if answer is not None else None
+        if inside is not None and not (0 <= inside[0] and inside[1] <= len(chunk)):
+            inside = None
+        return "\n".join(x for x in (top, _marked(chunk, terms, inside), bottom) if x)
 
     whole = block(head, text, tail)
     if telegram_size(whole) <= limit:
@@ -220,10 +224,12 @@ def text_blocks(
     more = "<i>（续）</i>"
     chunks = _cut(text, lambda chunk: telegram_size(block(head, chunk, tail)) <= limit)
     last = len(chunks) - 1
-    return [
-        block(head if i == 0 else more, chunk, tail if i == last else "")
-        for i, chunk in enumerate(chunks)
-    ]
+    blocks, at = [], 0
+    for i, chunk in enumerate(chunks):
+        at = text.find(chunk, at)
+        blocks.append(block(head if i == 0 else more, chunk, tail if i == last else "", at))
+        at += len(chunk)
+    return blocks
 
 
 def question_line(query: str) -> str:
@@ -267,7 +273,7 @@ def passage_blocks(
         f" · <i>{confidence_label(passage)}</i>"
     )
     tail = f"<i>— {escape(byline(p))}</i>" if byline(p) else ""
-    return text_blocks(head, p.text, terms, tail, limit, answer_text(passage))
+    return text_blocks(head, p.text, terms, tail, limit, passage.span)
 
 
 def render_answer(answer: Answer, several_docs: bool = False) -> list[str]:

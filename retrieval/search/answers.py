@@ -15,21 +15,24 @@ figures in docs/quality.md).
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
 
 from retrieval.normalize import to_simplified
-from retrieval.search.asks import MONEY_WORDS, asked_kinds
+from retrieval.search.asks import AREA_UNITS, CURRENCIES, MONEY_WORDS, asked_kinds
 from retrieval.search.confidence import is_latin
 
 # Numbers start only where one starts (not inside 760422, 50,000 or 一百二十): a regex that
 # tried every position of a long run of digits would take seconds (quadratic) on 5,000 of them.
-_DIGITS = r"(?<!\d)(?<!\d[.,])\d+(?:[.,]\d+)*"
+# A comma inside a figure only groups thousands (50,000): `7.07，15岁` is two figures (the
+# full-width comma, a clause break, is not folded: see aligned_text).
+_DIGITS = r"(?<!\d)(?<!\d[.,])\d+(?:,\d{3}(?!\d))*(?:\.\d+)?"
 _CN = r"(?<![零〇一二两三四五六七八九十百千])[零〇一二两三四五六七八九十百千]+"
 _NUMBER = rf"(?:约|近|超过|逾)?(?:{_DIGITS}|{_CN})(?:\s*[万亿]+)?(?:多|余)?"
-_CURRENCY = "元|美元|欧元|日元|日圆|英镑|港元|港币|人民币|韩元|卢布|法郎|马克|美金|新台币|台币|镑"
-_AREA = "平方公里|平方千米|平方米|平方英里|平方英尺|平米|亩|公顷|㎡|km2|km²|m2|m²"
+_CURRENCY = CURRENCIES
+_AREA = AREA_UNITS
 # Measure words and units a count or an amount comes with (longest first).
 _UNITS = "|".join(
     sorted(
@@ -62,7 +65,11 @@ EXPRESSIONS: dict[str, re.Pattern[str]] = {
         r"|(?<![一二三四五六七八九十廿卅])(?:[一二三四五六七八九十]+月)?[一二三四五六七八九十廿卅]+[日号]"
         r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]+"
     ),
-    "phone": re.compile(r"\d{3,4}\s*[-—]\s*\d{7,8}|\d{3}\s\d{4}\s\d{4}|\d{5,}"),
+    # With its area code: (0351)3586630, 0351-3586630.
+    "phone": re.compile(
+        r"(?:[(]\s*0\d{2,3}\s*[)]\s*|(?<!\d)0\d{2,3}\s*[-—]\s*)?(?<!\d)\d{7,8}(?!\d)"
+        r"|\d{3}\s\d{4}\s\d{4}|(?<!\d)\d{5,}"
+    ),
     "age": re.compile(rf"{_AMOUNT}\s*周?岁"),
     "area": re.compile(rf"{_AMOUNT}\s*(?:{_AREA})"),
     "money": re.compile(rf"{_AMOUNT}\s*(?:{_CURRENCY})|[$¥€£]\s*{_DIGITS}(?:\s*[万亿])?"),
@@ -70,10 +77,12 @@ EXPRESSIONS: dict[str, re.Pattern[str]] = {
         rf"{_DIGITS}\s*%|百分之{_CN}(?:点{_CN})?|{_CN}成|{_DIGITS}\s*倍|{_CN}分之{_CN}"
     ),
     # A bare figure only of two digits or more, and not the year, month or hour it starts.
+    # A bare figure only of two digits or more, with 万/亿 if it has one, and not the year,
+    # month or hour it starts nor part of a Latin code (K007) or unit (7.3km).
     "number": re.compile(
         rf"{_AMOUNT}\s*(?:{_UNITS})"
-        rf"|(?<![\d.,])(?:\d{{2,}}(?:[.,]\d+)*|\d[.,]\d+)(?:\s*[万亿])?"
-        r"(?![\d.,]|\s*[年月日号时点分秒])"
+        r"|(?<![\d.,a-z])(?:\d{2,}(?:,\d{3}(?!\d))*(?:\.\d+)?|\d\.\d+)(?:\s*[万亿]+)?"
+        r"(?!\d|[.,]\d|\s*[年月日号时点分秒a-z])"
     ),
 }
 # Words of a question that ask rather than say what the answer is near.
@@ -86,7 +95,9 @@ _AFTER = 8
 # Characters each side of an asking word that say what is asked (its predicate).
 _PREDICATE = 4
 # The kinds whose expressions are numbers with a unit of their own.
-_SPECIFIC = ("time", "date", "age", "area", "money")
+_SPECIFIC = ("time", "date", "age", "area", "money", "share")
+# What a share answers when asked with a bare 多少 (进度是多少: 73%).
+_SHARE_WORDS = re.compile(r"进度|比例|比重|占比|比率|[率]")
 # 多少老人 counts people; 补贴涨了多少 asks for the sum a money word names.
 _COUNTS_THINGS = re.compile(r"(?:多少|几)[\u4e00-\u9fff]")
 _MONEY_WORD = re.compile(MONEY_WORDS)
@@ -111,6 +122,11 @@ _MEASURES = tuple(
     )
 )
 # A calendar year (or a span of years, or a bare 1990) counts nothing.
+# What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
+_CHANGE = re.compile(
+    r"\s*(?:增加|增长|提高|提升|扩大|上升|下降|减少|降低|调整|上调|下调|变)?\s*(?:至|到|为)\s*"
+)
+_LEAD = 8  # characters before an old value that may name what it is of: 2022年的
 _YEAR = re.compile(rf"(?:1[5-9]|20)\d\d\s*年?(?:{_RANGE}(?:1[5-9]|20)\d\d\s*年?)?")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _ONE = re.compile(r"[一1]\s*\S")
@@ -139,13 +155,19 @@ class Pairs:
 
 def aligned_text(text: str) -> str:
     """Return text lowercased, full-width forms and Traditional characters folded, with the
-    same length as text (a character whose folding changes the length is kept as it is), so
-    that offsets found in it are offsets in text."""
-    folded = "".join(
-        f if len(f := unicodedata.normalize("NFKC", ch)) == 1 else ch for ch in text
-    ).lower()
+    same length as text (a character whose folding changes the length is kept as it is:
+    `İ`, ligatures), so that offsets found in it are offsets in text. The full-width comma
+    stays: a clause break, not the thousands' comma it would fold to."""
+    folded = "".join(_fold(ch) for ch in text)
     simplified = to_simplified(folded)
     return simplified if len(simplified) == len(folded) else folded
+
+
+def _fold(ch: str) -> str:
+    if ch == "，":
+        return ch
+    folded = unicodedata.normalize("NFKC", ch).lower()
+    return folded if len(folded) == 1 else ch
 
 
 def question_pairs(question: str) -> Pairs:
@@ -185,64 +207,83 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     if kind.name == "number" and _NOT_A_COUNT.search(asked):
         return None
     text = aligned_text(passage)
-    found = _expressions(kind.name, text, question_pairs(question))
-    if kind.name == "number":
-        found = _counts(found, asked, {k.name for k in kinds})
-    # A figure the question states (`600万人口中…多少比例`, `至道三年…多少路`) is not what it asks.
     stated = set(_FIGURE.findall(asked))
-    found = [
-        f for f in found if f.text not in asked and not stated.intersection(_FIGURE.findall(f.text))
+    spans = _unchanged(text, _expressions(EXPRESSIONS[kind.name], text), stated)
+    if kind.name == "number":
+        spans = _counts(text, spans, asked, {k.name for k in kinds})
+    # A figure the question states (`600万人口中…多少比例`, `至道三年…多少路`) is not what it asks.
+    spans = [
+        (a, b)
+        for a, b in spans
+        if text[a:b] not in asked and not stated.intersection(_FIGURE.findall(text[a:b]))
     ]
-    if not found:
+    if not spans:
         return None
+    found = _scored(text, spans, question_pairs(question))
     best = max(f.near for f in found)
     top = {f.text for f in found if f.near == best}
-    if best[0] + best[1] + best[2] < MIN_NEAR or len(top) > 1:
+    if sum(best) < MIN_NEAR or len(top) > 1:
         return None
     chosen = next(f for f in found if f.near == best)
     return chosen.start, chosen.end
 
 
-def _counts(found: list[Found], asked: str, kinds: set[str]) -> list[Found]:
-    """Return the expressions that can answer a count or amount question."""
-    # 一个, 一种 mostly say "a"; 2004年 is a year; 20元 answers no 多少老人 (a sum is no count).
-    unasked = {name for name in _SPECIFIC if name not in kinds}
-    if _MONEY_WORD.search(asked) and not _COUNTS_THINGS.search(asked):
-        unasked.discard("money")
-    others = [EXPRESSIONS[name] for name in unasked]
-    found = [
-        f
-        for f in found
-        if not _ONE.fullmatch(f.text)
-        and not _YEAR.fullmatch(f.text)
-        and not any(o.fullmatch(f.text) for o in others)
-    ]
-    unit = _ASKED_UNIT.search(asked)
-    if unit is not None:
-        # 多少个岗位 is answered by a count of 个, not by the year nearby.
-        return [f for f in found if f.text.endswith(unit.group(1))]
-    # 海拔多少 by metres, 重量是多少 by a weight.
-    units = next((u for word, u in _MEASURES if word.search(asked)), None)
-    return found if units is None else [f for f in found if units.search(f.text)]
-
-
-def _expressions(kind: str, text: str, pairs: Pairs) -> list[Found]:
-    """Return the expressions of a kind in text (ranges joined: `15时—8月31日15时`)."""
-    spans = [(m.start(), m.end()) for m in EXPRESSIONS[kind].finditer(text) if m.group().strip()]
+def _expressions(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Return where the pattern's expressions are in text (ranges joined: `15时—8月31日15时`),
+    without surrounding spaces."""
     merged: list[tuple[int, int]] = []
-    for start, end in spans:
+    for m in pattern.finditer(text):
+        start, end = _trim(text, m.start(), m.end())
+        if start == end:
+            continue
         if merged and re.fullmatch(_RANGE, text[merged[-1][1] : start]):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
-    found = []
-    bounds = [0] + [end for _, end in merged]
-    for i, (start, end) in enumerate(merged):
-        ceiling = merged[i + 1][0] if i + 1 < len(merged) else len(text)
-        near = _near(text, start, end, pairs, bounds[i], ceiling)
-        start, end = _trim(text, start, end)
-        found.append(Found(start, end, text[start:end], near))
-    return found
+    return merged
+
+
+def _unchanged(text: str, spans: list[tuple[int, int]], stated: set[str]) -> list[tuple[int, int]]:
+    """Drop the old value of a change (`从2022年的800台增加至1000台`, `由0~6岁扩大到0~15岁`),
+    unless the question names what it is of (`2022年配了多少台？`)."""
+    if not spans:
+        return spans
+    starts = [a for a, _ in spans[1:]] + [len(text)]
+    kept = []
+    for (a, b), following in zip(spans, starts, strict=True):
+        lead = text[max(0, a - _LEAD) : a]
+        changed = following < len(text) and _CHANGE.fullmatch(text[b:following])
+        if not changed or any(figure in lead for figure in stated):
+            kept.append((a, b))
+    return kept
+
+
+def _counts(
+    text: str, spans: list[tuple[int, int]], asked: str, kinds: set[str]
+) -> list[tuple[int, int]]:
+    """Return the expressions that can answer a count or amount question."""
+    # 一个, 一种 mostly say "a"; 2004年 is a year; a share answers only a question about one
+    # (进度, 比例); 20元 answers no 多少老人 (a sum is no count), but may answer 安排多少.
+    unasked = {name for name in _SPECIFIC if name not in kinds}
+    if not _COUNTS_THINGS.search(asked):
+        unasked.discard("money")
+    if _SHARE_WORDS.search(asked):
+        unasked.discard("share")
+    others = [EXPRESSIONS[name] for name in unasked]
+    kept = [
+        (a, b)
+        for a, b in spans
+        if not _ONE.fullmatch(text[a:b])
+        and not _YEAR.fullmatch(text[a:b])
+        and not any(o.fullmatch(text[a:b]) for o in others)
+    ]
+    unit = _ASKED_UNIT.search(asked)
+    if unit is not None:
+        # 多少个岗位 is answered by a count of 个, not by the year nearby.
+        return [(a, b) for a, b in kept if text[a:b].endswith(unit.group(1))]
+    # 海拔多少 by metres, 重量是多少 by a weight.
+    units = next((u for word, u in _MEASURES if word.search(asked)), None)
+    return kept if units is None else [(a, b) for a, b in kept if units.search(text[a:b])]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -253,6 +294,19 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _scored(text: str, spans: list[tuple[int, int]], pairs: Pairs) -> list[Found]:
+    """Return each expression with how near the question's words are to it (_near)."""
+    sentence_starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+    found = []
+    for i, (start, end) in enumerate(spans):
+        floor = spans[i - 1][1] if i else 0
+        ceiling = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        sentence = sentence_starts[bisect.bisect_right(sentence_starts, start) - 1]
+        near = _near(text, start, end, pairs, max(floor, sentence), ceiling)
+        found.append(Found(start, end, text[start:end], near))
+    return found
+
+
 def _near(
     text: str, start: int, end: int, pairs: Pairs, floor: int, ceiling: int
 ) -> tuple[int, int, int]:
@@ -261,20 +315,24 @@ def _near(
 
     Clauses end at commas and enumeration commas, and reach neither into the sentence before
     nor past the expressions before and after (`floor`, `ceiling`): in
-    `研究生每人每年6000元、本科生每人每年5000元、大专生每人每年4000元`, 大专 is 4000元's; in
-    `省级安排资金9320万元对各县给予60~120万元`, 安排资金 is 9320万元's.
+    `按照研究生每人每年6000元、本科生每人每年5000元、大专生每人每年4000元`, 本科 is 5000元's, and
+    the lead-in of such a list is no item's; in `省级安排资金9320万元对各县给予60~120万元`,
+    安排资金 is 9320万元's; in `今年1月至8月份累计发放补贴760422人次,补贴5746.72万元`, 累计发放
+    is near 5746.72万元 through the clause before.
     """
-    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    sentence_start = max(sentence_start, floor)
-    before = text[sentence_start:start]
+    before = text[floor:start]
     cuts = [0] + [m.end() for m in _CLAUSE_END.finditer(before)]
     after = _CLAUSE_SPLIT.split(text[end : end + _AFTER], maxsplit=1)[0]
     if end + len(after) > ceiling:
-        after = (
-            ""  # what leads to the next expression in the clause is that one's: 由0~6岁扩大到0~15岁
-        )
+        after = ""  # what leads to the next expression is that one's: 由0~6岁扩大到0~15岁
     own = before[cuts[-1] :] + " " + after
     previous = before[cuts[-2] : cuts[-1]] if len(cuts) >= 2 else ""
+    in_list = (
+        before[cuts[-1] - 1 : cuts[-1]] == "、"
+        or text[end + len(after) : end + len(after) + 1] == "、"
+    )
+    if in_list:
+        previous = ""
     return (
         sum(pair in own or pair in previous for pair in pairs.by_asking),
         sum(pair in own for pair in pairs.every),

@@ -53,6 +53,11 @@ _CLASSIFIERS = "个条名位家所项件次座台部场批种户人天年月岁�
 # ...those that count things, not sums (捐赠多少件 asks for no money).
 _COUNTED = "个条名位家所项件次座台部场批种户人天年岁"
 
+# Units of a sum and of an area (search/answers.py reads the expressions with them).
+CURRENCIES = (
+    "元|美元|欧元|日元|日圆|英镑|港元|港币|人民币|韩元|韩圆|卢布|法郎|马克|美金|新台币|台币|镑"
+)
+AREA_UNITS = "平方公里|平方千米|平方米|平方英里|平方英尺|平米|平方|亩|公顷|㎡|km2|km²|km|m2|m²"
 # What costs or pays: `转会费有多少`, `票房多少`, `钱有多少` ask for a sum (CMRC 2018 train and
 # DRCD's money questions, in both word orders).
 MONEY_WORDS = (
@@ -99,7 +104,7 @@ KINDS = (
         "area",
         r"多少亩|多大面积|多少平方|面积多大|面积是多少|面积有多少|面积为多少|占地多少|多少公顷",
         r"\bhow large an area\b|\bwhat area\b|\bhow many (?:acres|hectares|square)",
-        r"亩|平方|公顷|㎡|m2|m²|km|平米",
+        AREA_UNITS,
     ),
     _kind(
         "money",
@@ -111,7 +116,7 @@ KINDS = (
         r"|\bhow much is the (?:price|fee|cost)"
         r"|\bhow much (?:\w+ ){0,3}(?:spent|spend|cost|paid|pay|invested|earn|money|funding"
         r"|funds|budget|subsidy|subsidies)\b",
-        r"元|钱|人民币|美元|英镑|欧元|日元|日圆|韩圆|港币|镑|卢布|法郎|马克|美金|[$¥€£]|免费|半价|折",
+        rf"{CURRENCIES}|钱|[$¥€£]|免费|半价|折",
     ),
     _kind(
         "share",
