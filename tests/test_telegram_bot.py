@@ -117,9 +117,10 @@ def test_a_question_gets_cited_passages_with_matches_in_bold(
     question = server.send(user, SONGXI_QUESTION)
     (reply,) = server.wait_replies(question)
     html = reply.text
-    assert html.startswith(f"🔎 <b>{SONGXI_QUESTION}</b>\n\n<b>1. §")
+    # The answer itself first, then the passage it is read from, marked there too.
+    assert html.startswith(f"🔎 <b>{SONGXI_QUESTION}</b>\n💡 <b>13329场</b> · §17\n\n<b>1. §")
     assert "§17 · 我省落实今年12件民生实事成效显著 › 免费送戏下乡进村超万场" in html
-    assert "共<b>免费送</b>戏13329场" in html
+    assert "共<b>免费送</b>戏<b><u>13329场</u></b>" in html
     assert "匹配度" in html and "<i>— 记者 尹哲</i>" in html
     labels = [b["text"] for b in reply.buttons()]
     assert len(labels) == 4 and "📖 §17" in labels and labels[-1] == "更多结果 ▸"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from bot.render import answer_text, byline, citation, highlight_terms, mark_answer
 from bot.wording import MISSING_CHINESE
@@ -89,8 +89,7 @@ def escape(text: str) -> str:
 
 def telegram_size(text: str) -> int:
     """Return the length Telegram counts of HTML made here: UTF-16 code units of what shows."""
-    shown = html.unescape(_TAG.sub("", text))
-    return len(shown.encode("utf-16-le")) // 2
+    return _units(html.unescape(_TAG.sub("", text)))
 
 
 def clean_question(text: str) -> str:
@@ -162,28 +161,43 @@ def pack(blocks: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
-def _cut(text: str, fits: Callable[[str], bool]) -> list[str]:
-    """Cut text into chunks that fit, at sentence ends where possible."""
+def _cut(text: str, budget: int) -> list[str]:
+    """Cut text into chunks of at most `budget` UTF-16 units, at sentence ends where possible.
+
+    Lengths are kept as running sums (not re-measured per piece: that was quadratic, seconds
+    on a paragraph of tens of thousands of characters).
+    """
     chunks: list[str] = []
-    current = ""
+    current, used = "", 0
     for piece in _PIECE.findall(text):
-        while piece and not fits(piece):
-            lo, hi = 1, len(piece)  # the longest prefix that fits: a sentence beyond a message
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                lo, hi = (mid, hi) if fits(piece[:mid]) else (lo, mid - 1)
+        while piece and _units(piece) > budget:
+            # A sentence longer than a message: as much of it as fits (one character at least).
+            size, cut = 0, 0
+            for ch in piece[:budget]:
+                size += _units(ch)
+                if size > budget:
+                    break
+                cut += 1
+            cut = max(cut, 1)
             if current:
                 chunks.append(current)
-                current = ""
-            chunks.append(piece[:lo])
-            piece = piece[lo:]
-        if current and not fits(current + piece):
+                current, used = "", 0
+            chunks.append(piece[:cut])
+            piece = piece[cut:]
+        size = _units(piece)
+        if current and used + size > budget:
             chunks.append(current)
-            current = ""
+            current, used = "", 0
         current += piece
+        used += size
     if current:
         chunks.append(current)
     return chunks
+
+
+def _units(text: str) -> int:
+    """Return the UTF-16 code units of plain text (what Telegram counts)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _marked(text: str, terms: Sequence[str], answer: tuple[int, int] | None = None) -> str:
@@ -222,7 +236,10 @@ def text_blocks(
     if telegram_size(whole) <= limit:
         return [whole]
     more = "<i>（续）</i>"
-    chunks = _cut(text, lambda chunk: telegram_size(block(head, chunk, tail)) <= limit)
+    # What a chunk may hold: the limit less the head, the tail and their line breaks (marks are
+    # tags and escapes count as the character they stand for: only the chunk's length counts).
+    budget = limit - (telegram_size(block(head, "x", tail)) - 1)
+    chunks = _cut(text, budget)
     last = len(chunks) - 1
     blocks, at = [], 0
     for i, chunk in enumerate(chunks):

@@ -15,7 +15,10 @@ from retrieval.ingest.paragraphs import SECTION_SEP, Paragraph
 PAGE_BREAK = "\f"
 
 _ATX = re.compile(r"^#{1,6}(?:\s|$)")
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A heading line: its title is the rest without closing #s (`## 标题 ##`). Matched whole and
+# trimmed in code: a lazy `(.+?)\s*#*\s*$` took seconds to minutes (cubic) on a heading with
+# a long run of spaces inside it.
+_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
 _HEADING_ORNAMENT = re.compile(r"^[◆◇●■□▲△★☆▶►•·\s]+")
 _CJK_NAME = r"[\u4e00-\u9fff·]{2,5}"
 _BYLINE = re.compile(
@@ -147,10 +150,12 @@ def _is_signature(block: list[str]) -> bool:
 def _heading(block: list[str]) -> tuple[int, str] | None:
     if len(block) != 1:
         return None
-    match = _HEADING.match(block[0])
+    match = _HEADING.fullmatch(block[0])
     if not match:
         return None
-    title = _HEADING_ORNAMENT.sub("", match.group(2)).strip()
+    rest = match.group(2)
+    raw = rest.rstrip().rstrip("#").rstrip() or rest[0]
+    title = _HEADING_ORNAMENT.sub("", raw).strip()
     return (len(match.group(1)), title) if title else None
 
 

@@ -33,7 +33,8 @@ _BOILERPLATE = re.compile(
 MOST_OF_PAGE = 0.5
 # Readability's article with less than this share of the cleaned page's text missed it.
 FOUND_TOO_LITTLE = 0.2
-_TITLE_SEPARATOR = re.compile(r"\s*(?:_|\||-{1,2}|–|—|·)\s*")
+# (?<!\s): a run of spaces is tried from its start only (else quadratic on a long run).
+_TITLE_SEPARATOR = re.compile(r"(?<!\s)\s*(?:_|\||-{1,2}|–|—|·)\s*")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACE = re.compile(r"[ \t\r\n\u00a0\u3000]+")
 _BLOCK_TAGS = {"p", "div", "blockquote", "pre", "dd", "dt", "figcaption", "section", "article"}

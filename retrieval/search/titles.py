@@ -26,7 +26,8 @@ TITLE_BONUS = 1.0
 # A one-character title would be named by questions about anything.
 MIN_TITLE_CHARS = 2
 
-_QUALIFIER = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")  # only at the end: 雅芳河 (汉普郡)
+# Only at the end: 雅芳河 (汉普郡). (?<!\s): spaces tried from the run's start (not quadratic).
+_QUALIFIER = re.compile(r"(?<!\s)\s*[(（][^()（）]*[)）]\s*$")
 
 
 def prefer_named_titles(

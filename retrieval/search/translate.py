@@ -25,12 +25,17 @@ _ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _ENGLISH = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
 # A Latin word (digits may be part of it: `Stam1na`, `HL7496`), as the word cut keeps it whole.
-_LATIN_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:'[A-Za-z]+)*")
+# Lookbehinds make a run be tried from its start only: without them `1111…` (a run of digits)
+# and `AAAA…` took quadratic time.
+_LATIN_WORD = re.compile(r"(?<![0-9])[0-9]*[A-Za-z][A-Za-z0-9]*(?:'[A-Za-z]+)*")
 _LOWER_WORD = re.compile(r"\b[a-z]+\b")
 # A pinyin syllable with its tone: a vowel in it (not `r5`, `m2`), a digit after it.
 _SYLLABLE = re.compile(r"([A-Za-z:]*[aeiouvAEIOUV][A-Za-z:]*)[1-5]")
 # Capitalised words in a row, maybe joined by a small word: a title (`Pride and Prejudice`).
-_TITLE = re.compile(r"[A-Z][A-Za-z0-9']*(?:\s+(?:(?:and|of|the|&)\s+)?[A-Z][A-Za-z0-9']*)+")
+_TITLE = re.compile(
+    r"(?<![A-Za-z0-9'])[a-z0-9']*(?P<t>[A-Z][A-Za-z0-9']*"
+    r"(?:\s+(?:(?:and|of|the|&)\s+)?[A-Z][A-Za-z0-9']*)+)"
+)
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 # Senses kept per English word: more is noise (a word's rarer senses match unrelated text).
 MAX_SENSES = 4
@@ -245,7 +250,7 @@ class QueryTranslator:
         titles = list(_TITLE.finditer(question))
         # A name in two or more words is looked up whole: `Chen Yun'an` is 陈韵安 by pinyin,
         # though `Yun'an` alone is nothing.
-        spelled = {w for t in titles if self._known(t.group(0)) for w in t.group(0).split()}
+        spelled = {w for t in titles if self._known(t.group("t")) for w in t.group("t").split()}
         names = []
         for match in _LATIN_WORD.finditer(question):
             word = match.group(0)
@@ -262,14 +267,14 @@ class QueryTranslator:
                 names.append(word)
         for title in titles:
             words = [
-                w for w in title.group(0).split() if w[0].isupper() and w.lower() not in NOT_NAMES
+                w for w in title.group("t").split() if w[0].isupper() and w.lower() not in NOT_NAMES
             ]
-            if english and title.start() == _first_word(question):
+            if english and title.start("t") == _first_word(question):
                 words = words[1:]
             if len(words) >= 2 and not set(words) & (set(names) | spelled):
                 romanised = all(spells_pinyin(_bare(w)) for w in words)
                 if not romanised and not any(self._known(w) for w in words):
-                    names.append(title.group(0))
+                    names.append(title.group("t"))
         return names
 
     def _known(self, name: str) -> bool:
