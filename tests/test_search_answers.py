@@ -141,3 +141,13 @@ def test_expressions_start_only_where_a_number_starts() -> None:
     ]:
         assert [m.group() for m in EXPRESSIONS[kind].finditer(text)] == expected
     assert answer_span("有多少个？", "1" * 5000) is None
+
+
+def test_the_one_time_or_date_of_an_answering_passage_is_its_answer() -> None:
+    # No word of the question is near 29日 or 8时, but nothing else in the passage could answer.
+    meeting = "29日下午,市十五届人大常委会第十一次会议举行分组会议,组成人员对有关议题进行了审议。"
+    assert answer("分组会议是哪天开的？", meeting) == "29日"
+    arrival = "早晨8时多,台商陈韵安在会场周边小转了一圈,然后步入了会场。"
+    assert answer("陈韵安几点到的会场？", arrival) == "早晨8时"
+    # A count is no such kind: many figures of a passage may be near a question by chance.
+    assert answer("有多少个小孩？", "项目建成后将直接增加1.2万个普惠性托位。") is None

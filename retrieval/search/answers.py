@@ -56,7 +56,7 @@ _AMOUNT = rf"{_NUMBER}(?:{_RANGE}{_NUMBER})?"  # 60~120万元, 0~15岁
 EXPRESSIONS: dict[str, re.Pattern[str]] = {
     "time": re.compile(
         r"(?:(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]\s*)?"
-        r"(?:[上下]午|凌晨|早上|晚上|中午|傍晚)?"
+        r"(?:[上下]午|凌晨|早晨|早上|晚上|中午|傍晚)?"
         r"(?:\d{1,2}\s*[:：]\s*\d{2}|(?:\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点时]"
         r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*分|半|整)?)"
     ),
@@ -222,7 +222,10 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     found = _scored(text, spans, question_pairs(question))
     best = max(f.near for f in found)
     top = {f.text for f in found if f.near == best}
-    if sum(best) < MIN_NEAR or len(top) > 1:
+    # The one expression of a kind in a passage that answers is the answer, however it is
+    # worded (`29日下午` for `哪天开的`), for the kinds no passage holds many of by chance.
+    alone = len(found) == 1 and kind.decisive
+    if (sum(best) < MIN_NEAR and not alone) or len(top) > 1:
         return None
     chosen = next(f for f in found if f.near == best)
     return chosen.start, chosen.end
