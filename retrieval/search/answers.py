@@ -136,12 +136,16 @@ _ASKED_UNIT = re.compile(rf"(?:多少|几)\s*({_UNITS})")
 
 @dataclass(frozen=True)
 class Found:
-    """An expression of the asked kind in the passage, and how much of the question is near."""
+    """An expression of the asked kind in the passage, and how near the question's words are:
+    `near` counts the pairs by the asking word in its clause or the clause before, then all
+    pairs in its clause, then in the one before; `own_first` reads its own clause first (the
+    pairs by the asking word, then all), then the clause before."""
 
     start: int
     end: int
     text: str
-    near: tuple[int, int, int]  # question pairs near it (see _near)
+    near: tuple[int, int, int]
+    own_first: tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,11 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     found = _scored(text, spans, question_pairs(question))
     best = max(f.near for f in found)
     top = {f.text for f in found if f.near == best}
+    # The clause before may say what is asked (累计发放…,补贴5746.72万元) or only name the topic
+    # (“免费送戏下乡进村”惠民工程…,送戏总数已突破10万场): when reading the expression's own clause
+    # first picks another answer, none is given.
+    if max(found, key=lambda f: f.own_first).text not in top:
+        return None
     # The one expression of a kind in a passage that answers is the answer, however it is
     # worded (`29日下午` for `哪天开的`), for the kinds no passage holds many of by chance.
     alone = len(found) == 1 and kind.decisive
@@ -305,16 +314,15 @@ def _scored(text: str, spans: list[tuple[int, int]], pairs: Pairs) -> list[Found
         floor = spans[i - 1][1] if i else 0
         ceiling = spans[i + 1][0] if i + 1 < len(spans) else len(text)
         sentence = sentence_starts[bisect.bisect_right(sentence_starts, start) - 1]
-        near = _near(text, start, end, pairs, max(floor, sentence), ceiling)
-        found.append(Found(start, end, text[start:end], near))
+        near, own_first = _near(text, start, end, pairs, max(floor, sentence), ceiling)
+        found.append(Found(start, end, text[start:end], near, own_first))
     return found
 
 
 def _near(
     text: str, start: int, end: int, pairs: Pairs, floor: int, ceiling: int
-) -> tuple[int, int, int]:
-    """Return how many question pairs are near an expression: those by the asking word in its
-    clause and the clause before it, then all pairs in its clause, then in the one before.
+) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
+    """Return how near the question's pairs are to an expression (Found.near, Found.own_first).
 
     Clauses end at commas and enumeration commas, and reach neither into the sentence before
     nor past the expressions before and after (`floor`, `ceiling`): in
@@ -336,10 +344,16 @@ def _near(
     )
     if in_list:
         previous = ""
-    return (
-        sum(pair in own or pair in previous for pair in pairs.by_asking),
-        sum(pair in own for pair in pairs.every),
-        sum(pair in previous for pair in pairs.every),
+    own_asking = sum(pair in own for pair in pairs.by_asking)
+    own_all = sum(pair in own for pair in pairs.every)
+    previous_all = sum(pair in previous for pair in pairs.every)
+    either_asking = sum(pair in own or pair in previous for pair in pairs.by_asking)
+    previous_asking = sum(pair in previous for pair in pairs.by_asking)
+    return (either_asking, own_all, previous_all), (
+        own_asking,
+        own_all,
+        previous_asking,
+        previous_all,
     )
 
 
