@@ -163,3 +163,9 @@ def test_the_one_time_or_date_of_an_answering_passage_is_its_answer() -> None:
     assert answer("陈韵安几点到的会场？", arrival) == "早晨8时"
     # A count is no such kind: many figures of a passage may be near a question by chance.
     assert answer("有多少个小孩？", "项目建成后将直接增加1.2万个普惠性托位。") is None
+
+
+def test_the_clause_an_expression_ends_is_its_own_not_the_next_ones() -> None:
+    # 通过食堂供餐的学校 says what 115所 is: it is not 169所's clause before.
+    lunch = "其中115所通过食堂供餐的学校全部完成改造,169所全部完成招标。"
+    assert answer("有多少所学校通过食堂供餐？", lunch) == "115所"

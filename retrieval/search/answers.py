@@ -314,13 +314,21 @@ def _scored(text: str, spans: list[tuple[int, int]], pairs: Pairs) -> list[Found
         floor = spans[i - 1][1] if i else 0
         ceiling = spans[i + 1][0] if i + 1 < len(spans) else len(text)
         sentence = sentence_starts[bisect.bisect_right(sentence_starts, start) - 1]
-        near, own_first = _near(text, start, end, pairs, max(floor, sentence), ceiling)
+        near, own_first = _near(
+            text, start, end, pairs, max(floor, sentence), ceiling, floor > sentence
+        )
         found.append(Found(start, end, text[start:end], near, own_first))
     return found
 
 
 def _near(
-    text: str, start: int, end: int, pairs: Pairs, floor: int, ceiling: int
+    text: str,
+    start: int,
+    end: int,
+    pairs: Pairs,
+    floor: int,
+    ceiling: int,
+    after_expression: bool = False,
 ) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
     """Return how near the question's pairs are to an expression (Found.near, Found.own_first).
 
@@ -337,12 +345,18 @@ def _near(
     if end + len(after) > ceiling:
         after = ""  # what leads to the next expression is that one's: 由0~6岁扩大到0~15岁
     own = before[cuts[-1] :] + " " + after
-    previous = before[cuts[-2] : cuts[-1]] if len(cuts) >= 2 else ""
+    # The clause before, unless it is the one the expression before ends (`115所通过食堂供餐的
+    # 学校…,169所…`: that clause says what 115所 is).
+    previous = (
+        before[cuts[-2] : cuts[-1]]
+        if len(cuts) >= 3 or (len(cuts) == 2 and not after_expression)
+        else ""
+    )
     in_list = (
         before[cuts[-1] - 1 : cuts[-1]] == "、"
         or text[end + len(after) : end + len(after) + 1] == "、"
     )
-    if in_list:
+    if in_list:  # the list's lead-in is every item's, so no item's
         previous = ""
     own_asking = sum(pair in own for pair in pairs.by_asking)
     own_all = sum(pair in own for pair in pairs.every)
