@@ -96,6 +96,9 @@ def test_a_plain_how_much_takes_a_sum_and_a_share_only_when_asked_about_one() ->
     assert answer("市县财政安排多少？", funds) == "8.1亿元"
     progress = "其中5个已投入运营,88个正在建设中,总建设进度达73%。"
     assert answer("幸福养老工程总体建设进度是多少？", progress) == "73%"
+    taxes = "去年在晋台资企业累计减免各项税费达11.95亿元,同比增长129.09%。"
+    assert answer("台资企业减免税费同比增长多少？", taxes) == "129.09%"
+    assert answer("台资企业去年减免了多少税费？", taxes) == "11.95亿元"
 
 
 def test_figures_keep_their_ten_thousands_and_codes_are_no_figures() -> None:

@@ -96,8 +96,8 @@ _AFTER = 8
 _PREDICATE = 4
 # The kinds whose expressions are numbers with a unit of their own.
 _SPECIFIC = ("time", "date", "age", "area", "money", "share")
-# What a share answers when asked with a bare 多少 (进度是多少: 73%).
-_SHARE_WORDS = re.compile(r"进度|比例|比重|占比|比率|[率]")
+# What a share answers when asked with a bare 多少 (进度是多少: 73%; 同比增长多少: 129.09%).
+_SHARE_WORDS = re.compile(r"进度|比例|比重|占比|比率|率|同比|环比|增长|增幅|涨幅|降幅|下降|上涨")
 # 多少老人 counts people; 补贴涨了多少 asks for the sum a money word names.
 _COUNTS_THINGS = re.compile(r"(?:多少|几)[\u4e00-\u9fff]")
 _MONEY_WORD = re.compile(MONEY_WORDS)
