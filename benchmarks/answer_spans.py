@@ -12,6 +12,10 @@ how often an answer is shown, and how often a shown answer is right. Sources:
 - `--beir DIR`: a BEIR set with `answers.jsonl` (cmrc2018-dev: nobody here wrote it, and the
   rules were not written on it). Right: it holds a gold answer or sits inside one, or gives
   its figures (there are no offsets).
+- `--questions FILE`: questions about the bundled page with the answers expected, one per line
+  (`question<TAB>paragraph number<TAB>answer|other form`): benchmarks/data/answer_questions.tsv,
+  128 questions written here to probe it (second and third figures of a paragraph, changes,
+  lists, Traditional Chinese). Right as for `--beir`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from retrieval.search.answers import answer_span  # noqa: E402
 from retrieval.search.asks import asked_kinds  # noqa: E402
 from training.data import DATA_DIR, load_split  # noqa: E402
 
+PAGE = "shanxi-taiyuan-news-2023-08-30.md"
 FIGURES = re.compile(r"[0-9零〇一二两三四五六七八九十百千万亿]+(?:[.,][0-9]+)*")
 
 
@@ -65,6 +70,18 @@ def beir_cases(folder: Path) -> Iterator[Case]:
         qid = str(q["_id"])
         if qid in gold and gold[qid] in corpus and answers.get(qid):
             yield Case(str(q["text"]), corpus[gold[qid]], answers[qid])
+
+
+def page_cases(path: Path) -> Iterator[Case]:
+    from retrieval.config import BUNDLED_CORPUS
+    from retrieval.ingest import load_documents
+
+    documents, _ = load_documents([BUNDLED_CORPUS / PAGE])
+    texts = {p.number: p.text for d in documents for p in d.paragraphs}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            question, number, answers = line.split("\t")
+            yield Case(question, texts[int(number)], tuple(answers.split("|")))
 
 
 def is_right(case: Case, span: tuple[int, int]) -> bool:
@@ -120,10 +137,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="the SQuAD-format files")
     parser.add_argument("--split", choices=("train", "dev"), default="dev")
     parser.add_argument("--beir", type=Path, help="a BEIR folder with answers.jsonl instead")
+    parser.add_argument("--questions", type=Path, help="a file of questions about the page")
     parser.add_argument("--wrong", type=int, default=0, help="list this many wrong answers")
     args = parser.parse_args()
-    cases = beir_cases(args.beir) if args.beir else split_cases(args.split, args.data)
-    source = str(args.beir) if args.beir else args.split
+    if args.questions:
+        cases, source = page_cases(args.questions), str(args.questions)
+    elif args.beir:
+        cases, source = beir_cases(args.beir), str(args.beir)
+    else:
+        cases, source = split_cases(args.split, args.data), args.split
     print(
         json.dumps({"source": source, **measure(cases, args.wrong)}, ensure_ascii=False, indent=1)
     )

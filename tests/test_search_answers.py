@@ -35,7 +35,9 @@ def answer(question: str, passage: str) -> str | None:
         # 累计发 is in the clause before 5746.72万元, the topic in 20元's own: they disagree.
         ("低保家庭高齡老人補貼今年累計發了多少錢？", ELDERLY, None),
         ("低保家庭的高龄老人每月补贴涨了多少？", ELDERLY, "20元"),  # 补贴…多少: a sum
-        ("家里孩子考上了大专，政府一年给多少补助？", STUDENTS, "4000元"),  # 大专 is its clause's
+        # 大专 is 4000元's clause's, but one pair is too thin a lead to show it in bold.
+        ("家里孩子考上了大专，政府一年给多少补助？", STUDENTS, None),
+        ("大专生每人每年资助多少钱？", STUDENTS, "4000元"),
         ("迎泽大街停水是几点到几点？", WATER, "2023年8月30日15时—8月31日15时"),  # a range
         ("残疾儿童康复救助的年龄扩大到了多少岁？", DISABLED, "0~15岁"),  # 扩大到 leads to it
         ("每人补助多少钱？", "城区每人补助100元,农村每人补助200元。", None),  # as near: neither
