@@ -106,11 +106,10 @@ def test_a_plain_how_much_takes_a_sum_and_a_share_only_when_asked_about_one() ->
 def test_figures_keep_their_ten_thousands_and_codes_are_no_figures() -> None:
     assert answer("全省常住人口有多少？", "全省常住人口3465万，比上年减少15万。") == "3465万"
     assert answer("K007线全长多少？", "K007线全长7.3km,投资1.2亿元。") is None
-    # The full-width comma is a clause break, not a thousands' comma: two figures.
-    assert [m.group() for m in EXPRESSIONS["number"].finditer("收视率7.07，15岁以上观众")] == [
-        "7.07",
-        "15岁",
-    ]
+    # A full-width comma between digits may group thousands (１２，０００) or break a clause
+    # (7.07，15岁): no figure is read across or out of it (not 000元 for １２，０００元).
+    assert answer("每人补助多少钱？", "每人补助１２，０００元。") is None
+    assert answer("截至目前有多少个？", "截至目前，117个市场建成。") == "117个"
 
 
 def test_a_phone_number_keeps_its_area_code() -> None:
@@ -160,14 +159,17 @@ def test_expressions_start_only_where_a_number_starts() -> None:
     assert answer_span("有多少个？", "1" * 5000) is None
 
 
-def test_the_one_time_or_date_of_an_answering_passage_is_its_answer() -> None:
-    # No word of the question is near 29日 or 8时, but nothing else in the passage could answer.
-    meeting = "29日下午,市十五届人大常委会第十一次会议举行分组会议,组成人员对有关议题进行了审议。"
-    assert answer("分组会议是哪天开的？", meeting) == "29日"
+def test_a_lone_time_with_no_word_of_the_question_near_is_no_answer() -> None:
+    # 8时 is when the businesswoman arrived, not when the hall opens: nothing near it says so.
     arrival = "早晨8时多,台商陈韵安在会场周边小转了一圈,然后步入了会场。"
-    assert answer("陈韵安几点到的会场？", arrival) == "早晨8时"
-    # A count is no such kind: many figures of a passage may be near a question by chance.
+    assert answer("会场几点开门？", arrival) is None
     assert answer("有多少个小孩？", "项目建成后将直接增加1.2万个普惠性托位。") is None
+
+
+def test_an_area_asked_in_a_unit_is_answered_in_it() -> None:
+    land = "国有空地4237.34平方米(6.36亩)。"
+    assert answer("国有空地有多少亩？", land) == "6.36亩"
+    assert answer("国有空地有多少平方米？", land) == "4237.34平方米"
 
 
 def test_the_clause_an_expression_ends_is_its_own_not_the_next_ones() -> None:

@@ -540,9 +540,13 @@ def main(argv: list[str] | None = None) -> int:
         opt.load_state_dict(state["opt"])
         step = state["step"]
         cycle_start = int(state.get("cycle_start", 0))
+        # The cycle's last step as it was set when the cycle began (--from-artifact and
+        # --new-cycle count --steps from their start), unless a new cycle begins now.
+        requested = args.steps
+        args.steps = int(state.get("steps", args.steps))
         progress = state.get("progress", step / args.steps)
         if args.new_cycle:
-            progress, args.steps, cycle_start = 0.0, step + args.steps, step
+            progress, args.steps, cycle_start = 0.0, step + requested, step
             logger.info("new learning-rate cycle from step %d to at most %d", step, args.steps)
         history = state.get("history", [])
         logger.info("resumed from %s at step %d", checkpoint, step)
@@ -615,7 +619,12 @@ def main(argv: list[str] | None = None) -> int:
             sha = export(net, args.out, figures, step)
             logger.info("dev %s; artifact %s sha256 %s", json.dumps(figures), args.out, sha)
         if done or time.monotonic() - last_save > args.checkpoint_minutes * 60:
-            extra = {"history": history, "progress": progress, "cycle_start": cycle_start}
+            extra = {
+                "history": history,
+                "progress": progress,
+                "cycle_start": cycle_start,
+                "steps": args.steps,
+            }
             save_checkpoint(checkpoint, net, opt, step, extra)
             last_save = time.monotonic()
             logger.info("checkpoint at step %d", step)

@@ -4,10 +4,11 @@ A question asking for a kind of thing search/asks.py knows (a time, a date, a ph
 age, an area, a sum of money, a share, a count) is answered by one expression of that kind in
 the passage: `零工市场累计提供了多少个岗位？` by `9.3万个` in `累计提供零工岗位9.3万个`. Of the
 passage's expressions of the kind, the one whose clause shares the most of the question's
-character pairs is the answer; none is given when no clause shares any, or when two different
-expressions share as many (the front ends then show the passage without a bold answer: a
-wrong answer in bold would be worse than none). Extractive: the offsets of text the passage
-has, never generated.
+character pairs (by its asking word first) is the answer; none is given when no clause shares
+any, when the winner does not lead the runner-up clearly (MARGIN), or when reading each
+expression's own clause first would pick another (the front ends then show the passage
+without a bold answer: a wrong answer in bold would be worse than none). Extractive: the
+offsets of text the passage has, never generated.
 
 Measured on CMRC 2018 and DRCD questions with their answer spans (benchmarks/answer_spans.py,
 figures in docs/quality.md).
@@ -28,7 +29,7 @@ from retrieval.search.confidence import is_latin
 # tried every position of a long run of digits would take seconds (quadratic) on 5,000 of them.
 # A comma inside a figure only groups thousands (50,000): `7.07，15岁` is two figures (the
 # full-width comma, a clause break, is not folded: see aligned_text).
-_DIGITS = r"(?<!\d)(?<!\d[.,])\d+(?:,\d{3}(?!\d))*(?:\.\d+)?"
+_DIGITS = r"(?<!\d)(?<!\d[.,，])\d+(?:,\d{3}(?!\d))*(?:\.\d+)?(?!，\d)"
 _CN = r"(?<![零〇一二两三四五六七八九十百千])[零〇一二两三四五六七八九十百千]+"
 _NUMBER = rf"(?:约|近|超过|逾)?(?:{_DIGITS}|{_CN})(?:\s*[万亿]+)?(?:多|余)?"
 _CURRENCY = CURRENCIES
@@ -76,13 +77,12 @@ EXPRESSIONS: dict[str, re.Pattern[str]] = {
     "share": re.compile(
         rf"{_DIGITS}\s*%|百分之{_CN}(?:点{_CN})?|{_CN}成|{_DIGITS}\s*倍|{_CN}分之{_CN}"
     ),
-    # A bare figure only of two digits or more, and not the year, month or hour it starts.
     # A bare figure only of two digits or more, with 万/亿 if it has one, and not the year,
     # month or hour it starts nor part of a Latin code (K007) or unit (7.3km).
     "number": re.compile(
         rf"{_AMOUNT}\s*(?:{_UNITS})"
-        r"|(?<![\d.,a-z])(?:\d{2,}(?:,\d{3}(?!\d))*(?:\.\d+)?|\d\.\d+)(?:\s*[万亿]+)?"
-        r"(?!\d|[.,]\d|\s*[年月日号时点分秒a-z])"
+        r"|(?<![\d.,a-z])(?<!\d，)(?:\d{2,}(?:,\d{3}(?!\d))*(?:\.\d+)?|\d\.\d+)(?:\s*[万亿]+)?"
+        r"(?!\d|[.,，]\d|\s*[年月日号时点分秒a-z])"
     ),
 }
 # Words of a question that ask rather than say what the answer is near.
@@ -219,6 +219,9 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     spans = _unchanged(text, _expressions(EXPRESSIONS[kind.name], text), stated)
     if kind.name == "number":
         spans = _counts(text, spans, asked, {k.name for k in kinds})
+    elif unit := _ASKED_UNIT.search(asked):
+        # 多少亩 is answered in 亩, not by the same area in 平方米.
+        spans = [(a, b) for a, b in spans if text[a:b].endswith(unit.group(1))]
     # A figure the question states (`600万人口中…多少比例`, `至道三年…多少路`) is not what it asks.
     spans = [
         (a, b)
@@ -235,15 +238,12 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     # first picks another answer, none is given.
     if max(found, key=lambda f: f.own_first).text not in top:
         return None
-    # The one expression of a kind in a passage that answers is the answer, however it is
-    # worded (`29日下午` for `哪天开的`), for the kinds no passage holds many of by chance.
-    alone = len(found) == 1 and kind.decisive
-    if (sum(best) < MIN_NEAR and not alone) or len(top) > 1:
+    if sum(best) < MIN_NEAR or len(top) > 1:
         return None
     # And only a clear winner: with as many of the asking word's pairs as the runner-up, it
     # needs MARGIN more of all the question's pairs in its clause.
     rivals = [f.near for f in found if f.text not in top]
-    if rivals and not alone:
+    if rivals:
         second = max(rivals)
         if best[0] == second[0] and best[1] - second[1] < MARGIN:
             return None
