@@ -241,9 +241,8 @@ def text_blocks(
     budget = limit - (telegram_size(block(head, "x", tail)) - 1)
     chunks = _cut(text, budget)
     last = len(chunks) - 1
-    blocks, at = [], 0
+    blocks, at = [], 0  # the chunks are the text cut in order: each starts where one ended
     for i, chunk in enumerate(chunks):
-        at = text.find(chunk, at)
         blocks.append(block(head if i == 0 else more, chunk, tail if i == last else "", at))
         at += len(chunk)
     return blocks

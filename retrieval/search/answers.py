@@ -218,10 +218,15 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     stated = set(_FIGURE.findall(asked))
     spans = _unchanged(text, _expressions(EXPRESSIONS[kind.name], text), stated)
     if kind.name == "number":
-        spans = _counts(text, spans, asked, {k.name for k in kinds})
-    elif unit := _ASKED_UNIT.search(asked):
-        # 多少亩 is answered in 亩, not by the same area in 平方米.
+        spans = _counts(text, spans, {k.name for k in kinds}, asked)
+    if unit := _ASKED_UNIT.search(asked):
+        # 多少个岗位 by a count of 个, not the year nearby; 多少亩 in 亩, not 平方米.
         spans = [(a, b) for a, b in spans if text[a:b].endswith(unit.group(1))]
+    elif kind.name == "number":
+        # 海拔多少 by metres, 重量是多少 by a weight.
+        units = next((u for word, u in _MEASURES if word.search(asked)), None)
+        if units is not None:
+            spans = [(a, b) for a, b in spans if units.search(text[a:b])]
     # A figure the question states (`600万人口中…多少比例`, `至道三年…多少路`) is not what it asks.
     spans = [
         (a, b)
@@ -282,7 +287,7 @@ def _unchanged(text: str, spans: list[tuple[int, int]], stated: set[str]) -> lis
 
 
 def _counts(
-    text: str, spans: list[tuple[int, int]], asked: str, kinds: set[str]
+    text: str, spans: list[tuple[int, int]], kinds: set[str], asked: str
 ) -> list[tuple[int, int]]:
     """Return the expressions that can answer a count or amount question."""
     # 一个, 一种 mostly say "a"; 2004年 is a year; a share answers only a question about one
@@ -293,20 +298,13 @@ def _counts(
     if _SHARE_WORDS.search(asked):
         unasked.discard("share")
     others = [EXPRESSIONS[name] for name in unasked]
-    kept = [
+    return [
         (a, b)
         for a, b in spans
         if not _ONE.fullmatch(text[a:b])
         and not _YEAR.fullmatch(text[a:b])
         and not any(o.fullmatch(text[a:b]) for o in others)
     ]
-    unit = _ASKED_UNIT.search(asked)
-    if unit is not None:
-        # 多少个岗位 is answered by a count of 个, not by the year nearby.
-        return [(a, b) for a, b in kept if text[a:b].endswith(unit.group(1))]
-    # 海拔多少 by metres, 重量是多少 by a weight.
-    units = next((u for word, u in _MEASURES if word.search(asked)), None)
-    return kept if units is None else [(a, b) for a, b in kept if units.search(text[a:b])]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
