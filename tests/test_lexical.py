@@ -79,6 +79,27 @@ def test_question_of_stopwords_only_scores_nothing() -> None:
     assert scores.shape == (len(TEXTS),) and not scores.any()
 
 
+def test_a_translated_word_counts_once_by_its_best_sense() -> None:
+    index = LexicalIndex.build(["年度 年份 周年", "年度 停水", "免费 送戏"])
+    # `year` has three senses in the corpus, `water cut` one: the first paragraph holds every
+    # sense of one word, the second a sense of each, which is what the question asks.
+    flat = index.scores("年度 年份 周年 停水")
+    assert flat[0] > flat[1]
+    scores = index.best_sense_scores([("年度", "年份", "周年"), ("停水",)])
+    assert scores[1] > scores[0] > scores[2] == 0.0
+    assert not index.best_sense_scores([]).any()
+
+
+def test_best_sense_scores_of_single_senses_are_the_bm25_scores() -> None:
+    index = LexicalIndex.build(TEXTS)
+    words = [("青年路",), ("停水",), ("除颤器",), ("斑马",), ("2023",)]
+    expected = sum(index.scores(sense) for (sense,) in words)
+    assert np.allclose(index.best_sense_scores(words), expected)
+    # and the best of two senses is the larger of their scores, paragraph by paragraph
+    both = index.best_sense_scores([("停水", "送戏下乡")])
+    assert np.allclose(both, np.maximum(index.scores("停水"), index.scores("送戏下乡")))
+
+
 def test_coverage_is_share_of_question_words_in_text() -> None:
     index = LexicalIndex.build(TEXTS)
     assert index.coverage("青年路实施停水", TEXTS[0]) == pytest.approx(1.0)

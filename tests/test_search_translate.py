@@ -34,6 +34,9 @@ def test_names_come_through_pinyin_and_words_through_the_dictionary(
     assert "大街" in words and "供水" in words
     # water, yingze, street found; "cut" and "off" have no word in this vocabulary.
     assert translation.share == pytest.approx(3 / 5)
+    # One group of corpus words per English word found, for BM25 to score by its best one.
+    assert ("迎泽",) in translation.senses
+    assert sorted(w for group in translation.senses for w in group) == sorted(words)
 
 
 def test_only_the_corpus_words_are_offered(translator: QueryTranslator) -> None:
@@ -68,7 +71,10 @@ def test_an_english_question_gets_a_lexical_half(searcher: Searcher) -> None:
     matched = searcher.lexical_query(question)
     assert "迎泽" in matched.text.split() and 0 < matched.evidence <= 1
     top = searcher.index.paragraphs[searcher.rank(question, "bm25")[0][0]]
-    assert "迎泽大街" in top.text and "停水" in top.text
+    # §49, the cut on Yingze Street, not §50 (Qingnian Road, which names the street as its end):
+    # each English word counts once, by its best corpus word, so the several senses of `water`
+    # (供水, 储水, …) and `off` that §50 holds do not outweigh `Yingze` and `street`.
+    assert top.number == 49 and "迎泽大街" in top.text and "停水" in top.text
     # A Chinese question is matched as it is.
     assert searcher.lexical_query("迎泽大街停水").text == "迎泽大街停水"
 

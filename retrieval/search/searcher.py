@@ -171,10 +171,14 @@ class Searcher:
         evidence = lexical.known_share(translation.text) * translation.share * TRANSLATION_TRUST
         if not translation.text or own.evidence >= evidence:
             return own
-        return LexicalQuery(translation.text, evidence, translation.share)
+        return LexicalQuery(translation.text, evidence, translation.share, translation.senses)
 
-    def _lexical(self, query: str, depth: int) -> tuple[dict[int, float], np.ndarray]:
-        scores = self.index.lexical.scores(query)
+    def _lexical(self, matched: LexicalQuery, depth: int) -> tuple[dict[int, float], np.ndarray]:
+        lexical = self.index.lexical
+        if matched.senses:
+            scores = lexical.best_sense_scores(matched.senses)
+        else:
+            scores = lexical.scores(matched.text)
         depth = min(depth, len(scores))
         if depth <= 0:
             return {}, scores
@@ -190,7 +194,7 @@ class Searcher:
         matched = self.lexical_query(query)
         vector = self.query_vector(query, matched)
         dense_top = self._dense(vector, depth)
-        lexical, all_lexical = self._lexical(matched.text, depth)
+        lexical, all_lexical = self._lexical(matched, depth)
         embeddings, background = self._vectors()
         cosines = background @ vector
         dense = dict(dense_top)
@@ -231,7 +235,7 @@ class Searcher:
         if method == "dense":
             return self._dense(self.query_vector(query, self.lexical_query(query)), depth)
         if method == "bm25":
-            return best_first(self._lexical(self.lexical_query(query).text, depth)[0])
+            return best_first(self._lexical(self.lexical_query(query), depth)[0])
         if method == "hybrid":
             return self.hybrid(self.retrieve(query, depth))
         return rank(self.retrieve(query, depth))

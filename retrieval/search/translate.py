@@ -61,6 +61,8 @@ class Translation:
 
     text: str  # the Chinese words, space-separated, for the lexical half
     share: float  # content words of the question with at least one corpus word
+    # The corpus words for each English word or two-word phrase translated, best first.
+    senses: tuple[tuple[str, ...], ...] = ()
 
 
 @functools.cache
@@ -211,7 +213,7 @@ class QueryTranslator:
         content = [t for t in tokens if t not in ENGLISH_STOPWORDS]
         if not content:
             return Translation("", 0.0)
-        out: list[str] = []
+        groups: list[tuple[str, ...]] = []
         covered: set[int] = set()
         for i in range(len(tokens) - 1):
             pair = f"{tokens[i]} {tokens[i + 1]}"
@@ -219,21 +221,18 @@ class QueryTranslator:
                 continue
             found = self.senses(pair)
             if found:
-                out += found
+                groups.append(tuple(found))
                 covered |= {i, i + 1}
         for i, token in enumerate(tokens):
             if token in ENGLISH_STOPWORDS:
                 continue
-            if token[0].isdigit():
-                out.append(token)
-                covered.add(i)
-                continue
-            found = self.senses(token)
+            found = [token] if token[0].isdigit() else self.senses(token)
             if found:
-                out += found
+                groups.append(tuple(found))
                 covered.add(i)
         hits = sum(1 for i, t in enumerate(tokens) if i in covered and t not in ENGLISH_STOPWORDS)
-        return Translation(" ".join(dict.fromkeys(out)), hits / len(content))
+        text = " ".join(dict.fromkeys(word for group in groups for word in group))
+        return Translation(text, hits / len(content), tuple(groups))
 
     def unknown_names(self, question: str) -> list[str]:
         """Return the names in the question that the corpus has neither as written nor through
