@@ -35,8 +35,8 @@ def test_names_come_through_pinyin_and_words_through_the_dictionary(
     # water, yingze, street found; "cut" and "off" have no word in this vocabulary.
     assert translation.share == pytest.approx(3 / 5)
     # One group of corpus words per English word found, for BM25 to score by its best one.
-    assert ("迎泽",) in translation.senses
-    assert sorted(w for group in translation.senses for w in group) == sorted(words)
+    assert ("迎泽",) in translation.sense_groups
+    assert [w for group in translation.sense_groups for w in group] == words
 
 
 def test_only_the_corpus_words_are_offered(translator: QueryTranslator) -> None:
@@ -48,6 +48,15 @@ def test_only_the_corpus_words_are_offered(translator: QueryTranslator) -> None:
 def test_a_question_with_no_translatable_word_gives_nothing(translator: QueryTranslator) -> None:
     assert translator.translate("Who wrote Pride and Prejudice?").text == ""
     assert translator.translate("what is it?") == Translation("", 0.0)
+
+
+def test_a_corpus_word_counts_in_one_group_only() -> None:
+    translator = QueryTranslator(["电话", "号码", "咨询"])
+    translation = translator.translate("What phone number can residents call?")
+    # `phone number`, `phone` and `number` all give 电话: it counts once, with the phrase.
+    groups = translation.sense_groups
+    assert sum(group.count("电话") for group in groups) == 1
+    assert "电话" in groups[0]
 
 
 def test_share_counts_the_content_words_found(translator: QueryTranslator) -> None:

@@ -22,7 +22,7 @@ class LexicalQuery:
     evidence: float  # 0 to 1: how much say the lexical half has (0: the corpus has none of it)
     share: float = 1.0  # the share of the question's content words the text stands for
     # A translated question: the corpus words for each of its words (search/translate.py).
-    senses: tuple[tuple[str, ...], ...] = ()
+    sense_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -171,12 +171,12 @@ class Searcher:
         evidence = lexical.known_share(translation.text) * translation.share * TRANSLATION_TRUST
         if not translation.text or own.evidence >= evidence:
             return own
-        return LexicalQuery(translation.text, evidence, translation.share, translation.senses)
+        return LexicalQuery(translation.text, evidence, translation.share, translation.sense_groups)
 
     def _lexical(self, matched: LexicalQuery, depth: int) -> tuple[dict[int, float], np.ndarray]:
         lexical = self.index.lexical
-        if matched.senses:
-            scores = lexical.best_sense_scores(matched.senses)
+        if matched.sense_groups:
+            scores = lexical.best_sense_scores(matched.sense_groups)
         else:
             scores = lexical.scores(matched.text)
         depth = min(depth, len(scores))

@@ -61,8 +61,9 @@ class Translation:
 
     text: str  # the Chinese words, space-separated, for the lexical half
     share: float  # content words of the question with at least one corpus word
-    # The corpus words for each English word or two-word phrase translated, best first.
-    senses: tuple[tuple[str, ...], ...] = ()
+    # The corpus words for each English word or two-word phrase translated, best first; a
+    # corpus word stands in the group of the first that it translates only.
+    sense_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @functools.cache
@@ -214,24 +215,32 @@ class QueryTranslator:
         if not content:
             return Translation("", 0.0)
         groups: list[tuple[str, ...]] = []
+        used: set[str] = set()  # each corpus word counts once: `phone number`, `phone` -> 电话
         covered: set[int] = set()
+
+        def add(found: list[str]) -> None:
+            group = tuple(word for word in found if word not in used)
+            used.update(group)
+            if group:
+                groups.append(group)
+
         for i in range(len(tokens) - 1):
             pair = f"{tokens[i]} {tokens[i + 1]}"
             if tokens[i] in ENGLISH_STOPWORDS or tokens[i + 1] in ENGLISH_STOPWORDS:
                 continue
             found = self.senses(pair)
             if found:
-                groups.append(tuple(found))
+                add(found)
                 covered |= {i, i + 1}
         for i, token in enumerate(tokens):
             if token in ENGLISH_STOPWORDS:
                 continue
             found = [token] if token[0].isdigit() else self.senses(token)
             if found:
-                groups.append(tuple(found))
+                add(found)
                 covered.add(i)
         hits = sum(1 for i, t in enumerate(tokens) if i in covered and t not in ENGLISH_STOPWORDS)
-        text = " ".join(dict.fromkeys(word for group in groups for word in group))
+        text = " ".join(word for group in groups for word in group)
         return Translation(text, hits / len(content), tuple(groups))
 
     def unknown_names(self, question: str) -> list[str]:
