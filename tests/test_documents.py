@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from retrieval.ingest import (
     load_documents,
     parse_text,
 )
+from retrieval.ingest.cutter import MAX_PARAGRAPH_CHARS, cut_long
 from retrieval.ingest.text import read_text
 from tests.conftest import SEED
 
@@ -169,6 +171,38 @@ def test_text_without_headings_and_latin_line_breaks() -> None:
     ]
 
 
+def test_a_plain_text_file_has_a_paragraph_a_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text(
+        "北京市今年新建公园30个。\n上海市9月1日停水，\n涉及徐汇区。\n广州市新增地铁线路3条。\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "notes.md").write_text("北京市今年新建公园30个。\n上海市9月1日停水。\n", "utf-8")
+    documents, _ = load_documents([tmp_path / "notes.txt", tmp_path / "notes.md"])
+    by_file = {d.path.suffix: [p.text for p in d.paragraphs] for d in documents}
+    # A line ending a sentence ends its paragraph; one that does not goes on in the next.
+    assert by_file[".txt"] == [
+        "北京市今年新建公园30个。",
+        "上海市9月1日停水，\n涉及徐汇区。",
+        "广州市新增地铁线路3条。",
+    ]
+    # Markdown keeps its own rule: lines without a blank line between are one paragraph.
+    assert by_file[".md"] == ["北京市今年新建公园30个。\n上海市9月1日停水。"]
+
+
+def test_a_paragraph_too_long_is_cut_at_sentence_ends() -> None:
+    sentence = "青年路实施停水，请用户提前做好储水准备。"  # 20 characters
+    text = sentence * 200 + "\n\n" + "第二段。"
+    paragraphs = parse_text(text, "long")
+    pieces = [p.text for p in paragraphs]
+    assert all(len(t) <= MAX_PARAGRAPH_CHARS for t in pieces)
+    assert all(t.endswith("。") for t in pieces)  # cut where a sentence ends, none lost
+    assert "".join(pieces[:-1]) == sentence * 200 and pieces[-1] == "第二段。"
+    assert [p.number for p in paragraphs] == list(range(1, len(pieces) + 1))
+    # Without any sentence end or space: cut at the limit, nothing lost.
+    assert [len(t) for t in cut_long("停" * 3500)] == [1500, 1500, 500]
+    assert cut_long("短。") == ["短。"]
+
+
 def test_gb18030_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "gbk.txt"
     path.write_bytes("停水通知：青年路明天停水。".encode("gb18030"))
@@ -198,6 +232,21 @@ def test_folder_skips_bad_files_but_named_file_is_an_error(tmp_path: Path) -> No
     assert any("bad.txt" in w for w in warnings) and any("empty.txt" in w for w in warnings)
     with pytest.raises(CorpusError, match="binary"):
         load_documents([tmp_path / "bad.txt"])
+
+
+def test_links_and_pipes_are_skipped_with_a_line_or_refused_when_named(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("# 标题\n\n正文。\n", encoding="utf-8")
+    (tmp_path / "broken.md").symlink_to(tmp_path / "gone.md")
+    os.mkfifo(tmp_path / "pipe.md")
+    documents, warnings = load_documents([tmp_path])
+    assert [d.doc for d in documents] == ["good"]
+    assert sorted(warnings) == [
+        "skipped broken.md: not a file (a broken link, a pipe or a device)",
+        "skipped pipe.md: not a file (a broken link, a pipe or a device)",
+    ]
+    for name in ("broken.md", "pipe.md"):
+        with pytest.raises(CorpusError, match="is neither a file nor a folder"):
+            load_documents([tmp_path / name])
 
 
 def test_missing_and_empty_corpus_paths(tmp_path: Path) -> None:

@@ -40,6 +40,15 @@ _CLAUSE_PUNCT = re.compile(r"[。！？!?；;，,：:、]")
 _SHORT = 30
 # Past this, short lines joined into one paragraph (a list, a table) start a new paragraph.
 MAX_JOINED_CHARS = 1500
+# A paragraph longer than this (a whole file on one line, a text without paragraph breaks) is
+# cut at sentence ends into passages of at most this many characters, numbered in turn: the
+# embedding model reads about 500 words of a passage, and a cited passage should be readable.
+# No paragraph of the bundled page or of CMRC 2018 (at most 1,036) is that long.
+MAX_PARAGRAPH_CHARS = 1500
+# Where a long paragraph may be cut: after a sentence end (and its closing quotes), else after
+# a clause mark or a space.
+_SENTENCE_CUT = re.compile(r"[。！？!?；;…\n]+[”’」』）)】》\"']*")
+_CLAUSE_CUT = re.compile(r"[，,、：:\s]+")
 _WORDY = re.compile(r"\w")
 
 
@@ -83,8 +92,9 @@ class _Block:
         return "\n".join(self.lines)
 
 
-def _blocks(text: str, first_page: int | None) -> list[_Block]:
-    """Split text into blocks at blank lines; a block keeps its (hard-broken) lines and page."""
+def _blocks(text: str, first_page: int | None, line_paragraphs: bool = False) -> list[_Block]:
+    """Split text into blocks at blank lines (and, with line_paragraphs, after each line that
+    ends a sentence); a block keeps its (hard-broken) lines and page."""
     blocks: list[_Block] = []
     pages = text.split(PAGE_BREAK)
     for offset, page_text in enumerate(pages):
@@ -100,6 +110,9 @@ def _blocks(text: str, first_page: int | None) -> list[_Block]:
                 current = []
             elif line:
                 current.append(line)
+                if line_paragraphs and ends_sentence(line):
+                    blocks.append(_Block(current, page))
+                    current = []
             elif current:
                 blocks.append(_Block(current, page))
                 current = []
@@ -160,7 +173,11 @@ def _heading(block: list[str]) -> tuple[int, str] | None:
 
 
 def parse_text(
-    text: str, doc: str, title: str | None = None, paged: bool = False
+    text: str,
+    doc: str,
+    title: str | None = None,
+    paged: bool = False,
+    line_paragraphs: bool = False,
 ) -> list[Paragraph]:
     """Parse one document's text into numbered paragraphs with section paths.
 
@@ -168,9 +185,12 @@ def parse_text(
     bylines, continuation marks and signatures become metadata of their article; short
     fragments (a street list, "特此通告", a note) stay with the paragraph they belong to.
     With `paged`, form feeds separate pages 1, 2, ... and each paragraph keeps its first page.
+    With `line_paragraphs` (plain text), a line that ends a sentence ends its paragraph, as a
+    blank line does: plain Chinese text often writes one paragraph a line.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _Cutter(doc, title or doc).cut(_blocks(text, 1 if paged else None))
+    blocks = _blocks(text, 1 if paged else None, line_paragraphs)
+    return _Cutter(doc, title or doc).cut(blocks)
 
 
 class _Cutter:
@@ -196,7 +216,8 @@ class _Cutter:
             elif _WORDY.search(block.joined) and not self._take_metadata(block, leads):
                 self._add_text(block)
         _number_duplicate_sections(self.drafts, self.articles)
-        return [self._paragraph(number, d) for number, d in enumerate(self.drafts, start=1)]
+        pieces = [(d, text) for d in self.drafts for text in cut_long(d.text)]
+        return [self._paragraph(n, d, text) for n, (d, text) in enumerate(pieces, start=1)]
 
     def _path(self) -> tuple[str, ...]:
         if self.closed or not self.stack:
@@ -279,11 +300,36 @@ class _Cutter:
                 self.article.meta.append(("byline", trailing))
             self.closed = True
 
-    def _paragraph(self, number: int, draft: _Draft) -> Paragraph:
+    def _paragraph(self, number: int, draft: _Draft, text: str) -> Paragraph:
         meta = list(draft.article.meta) if draft.article else []
         meta += [m for m in draft.meta if m not in meta]
         section = SECTION_SEP.join(draft.path)
-        return Paragraph(self.doc, number, section, draft.text, tuple(meta), draft.page)
+        return Paragraph(self.doc, number, section, text, tuple(meta), draft.page)
+
+
+def cut_long(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:
+    """Return text cut into passages of at most `limit` characters (text itself if it fits):
+    each ends at the last sentence end that fits, else the last clause mark or space, else at
+    the limit. Linear in the text's length."""
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        end = _last_cut(_SENTENCE_CUT, window) or _last_cut(_CLAUSE_CUT, window) or limit
+        piece = text[start : start + end].strip()
+        if piece:
+            pieces.append(piece)
+        start += end
+    rest = text[start:].strip()
+    if rest or not pieces:
+        pieces.append(rest if pieces else text)
+    return pieces
+
+
+def _last_cut(pattern: re.Pattern[str], window: str) -> int:
+    """Return where the last match of pattern in window ends, past its first half; 0 if none."""
+    ends = [m.end() for m in pattern.finditer(window, len(window) // 2)]
+    return ends[-1] if ends else 0
 
 
 def _strip_marks(joined: str) -> tuple[str, list[tuple[str, str]], str | None]:

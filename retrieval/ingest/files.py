@@ -13,15 +13,18 @@ from retrieval.ingest.readers import reader_for, supported_suffixes
 
 # A folder holding this file is a question set (BEIR layout, like corpus/gold), not documents.
 QUESTION_SET_MARK = "queries.jsonl"
+# What a folder entry that is neither file nor folder is, for the line that skips it.
+NOT_A_FILE = "not a file (a broken link, a pipe or a device)"
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    """List a folder's files, leaving out hidden ones and question-set folders."""
+    """List a folder's files (and what is neither file nor folder: a broken link, a pipe),
+    leaving out hidden ones and question-set folders."""
     sets = {p.parent for p in folder.rglob(QUESTION_SET_MARK)}
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file()
+        if not p.is_dir()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
         and not any(s == p.parent or s in p.parents for s in sets)
     )
@@ -31,8 +34,8 @@ def scan_corpus(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     """Split the files of the given files and folders into readable and unsupported ones.
 
     Raises:
-        CorpusError: a path does not exist, a file named directly has no reader, or no
-            document is found at all.
+        CorpusError: a path does not exist or is no file or folder, a file named directly has
+            no reader, or no document is found at all.
     """
     files: list[Path] = []
     unsupported: list[Path] = []
@@ -40,7 +43,7 @@ def scan_corpus(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     for path in given:
         if path.is_dir():
             for found in _folder_files(path):
-                (files if reader_for(found) else unsupported).append(found)
+                (files if found.is_file() and reader_for(found) else unsupported).append(found)
         elif path.is_file():
             if reader_for(path) is None:
                 raise CorpusError(
@@ -48,6 +51,12 @@ def scan_corpus(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
                     f"{', '.join(supported_suffixes())})"
                 )
             files.append(path)
+        elif path.is_symlink() or path.exists():
+            raise CorpusError(
+                f"corpus path {path} is neither a file nor a folder (a broken link, a pipe or a "
+                "device)",
+                remedy=Remedy.CORPUS_PATH,
+            )
         else:
             raise CorpusError(f"corpus path {path} does not exist", remedy=Remedy.CORPUS_PATH)
     if not files:
@@ -86,7 +95,9 @@ def read_document(path: Path, doc: str) -> Document | None:
     if reader is None:  # scan_corpus lets only readable files through
         raise CorpusError(f"cannot read {path}: unsupported format")
     source = reader(path)
-    paragraphs = parse_text(source.text, doc, source.title, paged=source.paged)
+    paragraphs = parse_text(
+        source.text, doc, source.title, paged=source.paged, line_paragraphs=source.line_paragraphs
+    )
     if not paragraphs:
         return None
     digest = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
@@ -106,7 +117,10 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
     given = list(paths)
     explicit = {p.resolve() for p in given if p.is_file()}
     files, unsupported = scan_corpus(given)
-    warnings = [f"skipped {p.name}: unsupported format" for p in unsupported]
+    warnings = [
+        f"skipped {p.name}: " + ("unsupported format" if p.is_file() else NOT_A_FILE)
+        for p in unsupported
+    ]
     documents: list[Document] = []
     for path, doc in zip(files, _doc_ids(files), strict=True):
         try:

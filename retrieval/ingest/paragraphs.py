@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when ingestion changes what paragraphs a file yields: indexes built before are stale.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 SECTION_SEP = " › "
 
 

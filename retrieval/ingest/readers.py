@@ -34,6 +34,7 @@ class Source:
     text: str
     title: str | None = None
     paged: bool = False  # form feeds in `text` separate pages 1, 2, ...
+    line_paragraphs: bool = False  # a line ending a sentence ends its paragraph (plain text)
 
 
 Reader = Callable[[Path], Source]

@@ -45,5 +45,7 @@ def read_text(path: Path) -> str:
 
 @register(".md", ".txt")
 def read_plain(path: Path) -> Source:
-    """Read a Markdown or plain-text document as it is."""
-    return Source(read_text(path))
+    """Read a Markdown or plain-text document as it is. In plain text a line that ends a
+    sentence ends its paragraph (one paragraph a line, as Chinese text files are written);
+    Markdown keeps its rule, a blank line between paragraphs."""
+    return Source(read_text(path), line_paragraphs=path.suffix.lower() == ".txt")
