@@ -51,6 +51,31 @@ def one_line(err: str) -> str:
         (["eval", "--limit", "0"], "argument --limit: must be between 1 and"),
         (["eval", "--failures", "-3"], "argument --failures: must be between 1 and"),
         (["eval", "--methods", ","], "--methods is empty; choose from hybrid, dense, bm25"),
+        (
+            ["eval", "--methods", "hybrid,foo"],
+            "error: unknown method 'foo' in --methods; choose from hybrid, dense, bm25, reader",
+        ),
+        (
+            ["eval", "--plot", "/tmp/x.txt"],
+            "error: --plot /tmp/x.txt: matplotlib cannot draw .txt files; name a .png, .svg or "
+            ".pdf file (or one of: ",
+        ),
+        (
+            ["eval", "--report", "/nonexistent/dir/r.md"],
+            "error: --report /nonexistent/dir/r.md: there is no folder /nonexistent/dir; "
+            "give a file in a folder that exists",
+        ),
+        (
+            ["eval", "--plot", "/nonexistent/p.png"],
+            "error: --plot /nonexistent/p.png: there is no folder /nonexistent;",
+        ),
+        (["eval", "--report", "/tmp"], "error: --report /tmp is a folder; give a file name in it"),
+        (
+            ["ask", "-青年路停水"],
+            "error: the following arguments are required: question; -青年路停水 is not an "
+            "option: an argument starting with - goes after --, as in qabot ask -- '-青年路停水' "
+            "(see: qabot ask --help)",
+        ),
         (["bot", "--port", "-5"], "argument --port: must be between 1 and 65535, not -5"),
         (["index", "--index-type", "foo"], "invalid choice: 'foo'"),
         (["nocommand"], "invalid choice: 'nocommand'"),
@@ -200,3 +225,147 @@ def test_fewer_passages_than_asked_say_why(small: dict[str, str]) -> None:
     )
     full = run_qabot("ask", "青年路停水吗", "-k", "3", env=small)
     assert "note:" not in full.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["-k", "2"], ["--json"], ["-k2"], ["--js"], ["--meth=bm25"], ["x", "--foo"], ["--", "-x"]],
+)
+def test_only_an_unknown_dash_word_gets_the_double_dash_hint(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["ask", *argv])
+    assert " goes after --" not in capsys.readouterr().err
+
+
+def closed_stdout(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run qabot with its standard output closed (`qabot ... >&-`)."""
+    return subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "bot.cli.main", *args],
+        cwd=REPO,
+        input="青年路停水\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("argv", [["ask", "青年路什么时候停水"], ["show", "16"], ["chat"]])
+def test_a_closed_stdout_is_one_line_before_any_work(argv: list[str], tmp_path: Path) -> None:
+    result = closed_stdout(*argv, "--corpus", str(tmp_path / "nothing-here"))
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "error: cannot write the output: standard output is closed; give it a file or a pipe "
+        "(qabot ... > answers.txt)"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("argv", "stdin"),
+    [(["ask", "青年路停水吗"], None), (["show", "1"], None), (["chat"], "青年路停水吗\n明天\n")],
+)
+def test_a_full_disk_is_one_line(small: dict[str, str], argv: list[str], stdin: str | None) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli.main", *argv],
+            cwd=REPO,
+            env={**os.environ, **small},
+            input=stdin,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+    assert result.returncode == 1
+    assert one_line(result.stderr) == "error: cannot write the output: No space left on device"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [["ask", "青年路停水吗"], ["ask", "青年路停水吗", "--json"]])
+def test_a_reader_that_left_ends_the_output_quietly(small: dict[str, str], argv: list[str]) -> None:
+    read, write = os.pipe()
+    os.close(read)  # gone before qabot writes its answer (`qabot ask ... | true`)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", *argv],
+        cwd=REPO,
+        env={**os.environ, **small},
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 141  # as a shell reports `yes | head -1`
+    assert "Traceback" not in err and "error" not in err and "Exception" not in err, err
+
+
+@pytest.mark.slow
+def test_chat_ends_quietly_when_its_reader_leaves(small: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", "chat", "-k", "1"],
+        cwd=REPO,
+        env={**os.environ, **small},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin and process.stdout and process.stderr
+    process.stdin.write("青年路停水吗\n".encode())
+    process.stdin.flush()
+    first = process.stdout.readline()  # `qabot chat | head -1`
+    assert first.startswith("1. §1 ".encode())
+    process.stdout.close()
+    process.stdin.write("迎泽大街施工吗\n".encode())
+    process.stdin.close()
+    assert process.wait(timeout=300) == 141
+    err = process.stderr.read().decode()
+    assert "Traceback" not in err and "error" not in err, err
+
+
+def chat(env: dict[str, str], lines: bytes, **extra: str) -> subprocess.CompletedProcess[bytes]:
+    """Run `qabot chat` on a pipe fed these bytes."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli.main", "chat", "-k", "1"],
+        cwd=REPO,
+        env={**os.environ, **env, **extra},
+        input=lines,
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("errors", ["", "utf-8:strict"])
+def test_chat_says_what_is_wrong_with_a_line_and_goes_on(
+    small: dict[str, str], errors: str
+) -> None:
+    lines = [b"\xff\xfe\xe9\x9d\x92\xe5\xb9\xb4", b":more 3", b":foo", b":p 1 9", b":help me"]
+    lines.append("青年路停水吗".encode())
+    done = chat(small, b"\n".join(lines) + b"\n", PYTHONIOENCODING=errors)
+    assert done.returncode == 0, done.stderr
+    blocks = done.stdout.decode().split("\n\n")
+    assert blocks[:5] == [
+        r"error: the question holds bytes that are not UTF-8 text (\xff\xfe at character 1); "
+        "type it again, or convert it to UTF-8",
+        "error: :more takes no argument; it shows the next 1 result(s); qabot chat -k N sets "
+        "how many",
+        "error: unknown command :foo; the commands are :more, :p [DOC] N, :help and :quit",
+        "error: there is no paragraph 9 in notes; paragraphs run from 1 to 3",  # not §1 first
+        "error: :help takes no argument; type it alone",
+    ]
+    assert blocks[5].startswith("1. §1 · 便民提示")  # the next question is answered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("refs", [["1", "9"], ["9", "1"], ["notes", "1", "x"]])
+def test_show_checks_every_paragraph_before_showing_any(
+    small: dict[str, str], refs: list[str]
+) -> None:
+    shown = run_qabot("show", *refs, env=small)
+    assert shown.returncode == 2
+    assert shown.stdout == ""
+    assert one_line(shown.stderr).startswith("error: ")

@@ -79,3 +79,37 @@ def test_cli_says_what_to_do_instead_and_exits_2(
     assert main(["ask", question]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f'error: {problem}; type a question, e.g. qabot ask "青年路什么时候停水"']
+
+
+NOT_UTF8 = "the question holds bytes that are not UTF-8 text"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # printf '\xff\xfe\xc3\x28青年路停水' as argv or stdin decodes it (surrogateescape).
+        (
+            b"\xff\xfe\xc3(\xe9\x9d\x92".decode("utf-8", "surrogateescape"),
+            r"\xff\xfe\xc3 at character 1",
+        ),
+        ("青年路停水\udcff", r"\xff at character 6"),
+        ("青年路\ud800停水", "at character 4"),  # a lone surrogate from a JSON escape
+    ],
+)
+def test_bytes_that_are_not_utf8_are_refused(text: str, where: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        check_question(text)
+    assert caught.value.message == f"{NOT_UTF8} ({where}); type it again, or convert it to UTF-8"
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_cli_refuses_bytes_that_are_not_utf8_in_one_line(
+    json_flag: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = b"\xff\xfe\xc3(\xe9\x9d\x92\xe5\xb9\xb4".decode("utf-8", "surrogateescape")
+    assert main(["ask", question, *json_flag]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # as for every other question refused: the error alone
+    assert captured.err.splitlines() == [
+        rf"error: {NOT_UTF8} (\xff\xfe\xc3 at character 1); type it again, or convert it to UTF-8"
+    ]

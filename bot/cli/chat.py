@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli.commands import paragraph_refs
+from bot.cli.commands import render_paragraphs
 from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
-from bot.render import render_context, render_text
+from bot.render import render_text
 from bot.wording import CHAT_REMEDIES, cli_message
 from retrieval import __version__
-from retrieval.errors import QabotError
+from retrieval.errors import QabotError, UsageError
 from retrieval.search import Searcher
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ Type a question and press Enter. Ctrl-C clears the line, Ctrl-D leaves.
   :p N        paragraph N in context (§N works too; :p DOC N in document DOC)
   :help       this text
   :quit       leave"""
+QUIT = (":quit", ":q", ":exit")
+COMMAND_NAMES = ":more, :p [DOC] N, :help and :quit"
 HISTORY_LENGTH = 1000
 
 
@@ -47,24 +50,36 @@ class Chat:
 
     def answer(self, line: str) -> bool:
         """Answer one line typed; return False when it asks to leave."""
-        if line in (":quit", ":q", ":exit"):
+        if not line.startswith(":"):
+            self.ask(line)
+            return True
+        name, *words = line.split()
+        if name == ":p":
+            self.show(words)
+            return True
+        plain = {":more": self.more, ":help": self.help, ":h": self.help}
+        if name not in plain and name not in QUIT:
+            raise UsageError(f"unknown command {name}; the commands are {COMMAND_NAMES}")
+        if words:
+            how = f"it shows the next {self.k} result(s); qabot chat -k N sets how many"
+            raise UsageError(
+                f"{name} takes no argument; {how if name == ':more' else 'type it alone'}"
+            )
+        if name in QUIT:
             return False
-        if line in (":help", ":h"):
-            self.write(CHAT_HELP)
-        elif line == ":more":
-            self.more()
-        elif line.split()[0] == ":p":
-            for words in paragraph_refs(line.split()[1:]):
-                doc, number = self.searcher.paragraph_ref(words)
-                paragraphs = self.searcher.neighbours(doc, number)
-                self.write(render_context(paragraphs, number, self.several))
-        elif line.startswith(":"):
-            self.write(f"unknown command {line.split()[0]}\n{CHAT_HELP}")
-        else:
-            answer = self.searcher.search(line, k=self.k)
-            self.last_question, self.shown = answer.query, len(answer.passages)
-            self.write(render_text(answer, self.color, self.several))
+        plain[name]()
         return True
+
+    def ask(self, question: str) -> None:
+        answer = self.searcher.search(question, k=self.k)
+        self.last_question, self.shown = answer.query, len(answer.passages)
+        self.write(render_text(answer, self.color, self.several))
+
+    def show(self, words: list[str]) -> None:
+        self.write(render_paragraphs(self.searcher, words, radius=1))
+
+    def help(self) -> None:
+        self.write(CHAT_HELP)
 
     def more(self) -> None:
         if self.last_question is None:
@@ -81,6 +96,15 @@ class Chat:
 def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
     # On a pipe (`qabot chat < questions.txt`) the output is the answers only: no banner, no
     # prompts, one block per line read.
+    if sys.stdin is None:
+        raise UsageError(
+            "standard input is closed; type questions on a terminal, or pipe them in "
+            "(qabot chat < questions.txt)"
+        )
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 reach check_question, which says so, instead of ending
+        # the session with a UnicodeDecodeError (the default in a UTF-8 locale).
+        sys.stdin.reconfigure(errors="surrogateescape")
     interactive = sys.stdin.isatty()
     engine = engine_from_args(args)
     chat = Chat(engine.searcher, args.k, out)
@@ -100,7 +124,7 @@ def _loop(chat: Chat, interactive: bool) -> int:
     """Read and answer lines until :quit or the end of input (Ctrl-D)."""
     while True:
         try:
-            line = input("? " if interactive else "").strip()
+            line = _read_line(interactive).strip()
         except EOFError:
             if interactive:
                 chat.out.write("\n")
@@ -122,6 +146,18 @@ def _loop(chat: Chat, interactive: bool) -> int:
             if not interactive:
                 raise
             chat.write("interrupted")
+
+
+def _read_line(interactive: bool) -> str:
+    """Return the next line typed (after a prompt) or piped in; raise EOFError at the end."""
+    if interactive:
+        return input("? ")
+    # Not input(""): it flushes standard output first, and a failed write is the answers' to
+    # report, not the reading's.
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
 
 
 def _load_history(path: Path) -> None:

@@ -11,7 +11,7 @@ from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
-from retrieval.search import METHODS, check_method
+from retrieval.search import METHODS, Searcher
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -63,14 +63,21 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     searcher = engine_from_args(args).searcher
-    several = len(searcher.index.documents) > 1
-    shown = []
-    for words in paragraph_refs(args.where):
-        doc, number = searcher.paragraph_ref(words)
-        paragraphs = searcher.neighbours(doc, number, radius=args.context)
-        shown.append(render_context(paragraphs, number, several))
-    out.write(wrap_for(out, "\n".join(shown)))
+    out.write(wrap_for(out, render_paragraphs(searcher, args.where, radius=args.context)))
     return 0
+
+
+def render_paragraphs(searcher: Searcher, words: Sequence[str], radius: int) -> str:
+    """Return each paragraph `[DOC] N [[DOC] N ...]` names with its neighbours.
+
+    Every reference is checked before any is shown, so a wrong one shows only its error.
+    """
+    several = len(searcher.index.documents) > 1
+    found = []
+    for ref in paragraph_refs(words):
+        doc, number = searcher.paragraph_ref(ref)
+        found.append((searcher.neighbours(doc, number, radius=radius), number))
+    return "\n".join(render_context(paragraphs, number, several) for paragraphs, number in found)
 
 
 def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
@@ -106,12 +113,21 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from retrieval.eval import evaluate, targets
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    # METHODS: the ranking methods and the re-rankers (`reader`), as both registries hold them.
     if not methods:
         raise UsageError(f"--methods is empty; choose from {', '.join(METHODS)}")
-    for method in methods:
-        check_method(method)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise UsageError(
+            f"unknown method {unknown[0]!r} in --methods; choose from {', '.join(METHODS)}"
+        )
     if args.depth < 10 or (args.limit is not None and args.limit < 1):
         raise UsageError("--depth must be at least 10 and --limit at least 1")
+    for flag, path in (("--report", args.report), ("--plot", args.plot)):
+        if path:
+            eval_report.check_output_file(flag, Path(path))
+    if args.plot:
+        eval_report.check_plot_format(Path(args.plot))
     evaluate.require_ir_measures()
     engine = engine_from_args(args)
     progress = sys.stderr.isatty()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
-from retrieval.errors import QabotError
+from retrieval.errors import QabotError, UsageError
 from retrieval.eval.evaluate import (
     MEASURES,
     Evaluation,
@@ -212,8 +214,35 @@ def render_markdown(evaluations: Sequence[Evaluation], command: str, failures_li
     return "\n".join(out)
 
 
-def plot_recall(evaluations: Sequence[Evaluation], path: Path) -> None:
-    """Draw Recall@k per method (one panel per question set) into a PNG file."""
+def check_output_file(flag: str, path: Path) -> None:
+    """Refuse a --report or --plot file that could not be written, before evaluating."""
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"{flag} {path} is a folder; give a file name in it")
+    if not folder.is_dir():
+        what = f"{folder} is not a folder" if folder.exists() else f"there is no folder {folder}"
+        raise UsageError(f"{flag} {path}: {what}; give a file in a folder that exists")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{flag} {path} cannot be written (permission denied); give another file")
+
+
+def check_plot_format(path: Path) -> None:
+    """Refuse a --plot file whose suffix matplotlib cannot draw (.txt), before evaluating."""
+    _pyplot()  # matplotlib missing: the install hint, before evaluating too
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = path.suffix.lower().removeprefix(".")
+    if suffix not in formats:
+        what = f"cannot draw .{suffix} files" if suffix else "needs a suffix to pick the format"
+        raise UsageError(
+            f"--plot {path}: matplotlib {what}; name a .png, .svg or .pdf file "
+            f"(or one of: {', '.join(f for f in formats if f not in ('png', 'svg', 'pdf'))})"
+        )
+
+
+def _pyplot() -> ModuleType:
+    """Return matplotlib.pyplot drawing into files (Agg), or say how to install it."""
     try:
         import matplotlib
 
@@ -221,6 +250,12 @@ def plot_recall(evaluations: Sequence[Evaluation], path: Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise QabotError("--plot needs matplotlib (pip install 'qabot[eval]')") from exc
+    return plt
+
+
+def plot_recall(evaluations: Sequence[Evaluation], path: Path) -> None:
+    """Draw Recall@k per method (one panel per question set) into an image file."""
+    plt = _pyplot()
     count = len(evaluations)
     fig, axes = plt.subplots(1, count, figsize=(5.5 * count, 4), squeeze=False)
     for ax, ev in zip(axes[0], evaluations, strict=True):

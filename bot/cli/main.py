@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from bot.cli.output import READER_LEFT, OutputError, discard_output, standard_output
 from bot.cli.parser import build_parser
 from retrieval.errors import QabotError, UsageError
 
@@ -25,6 +26,8 @@ COMMANDS: dict[str, str] = {
 }
 
 Command = Callable[[argparse.Namespace, TextIO], int]
+# Commands that write nothing to standard output, and so run with it closed.
+SILENT_COMMANDS = frozenset({"bot"})
 
 
 def command(name: str) -> Command:
@@ -51,10 +54,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Progress bars and library chatter belong on stderr, and only when someone watches.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        return command(args.command)(args, sys.stdout)
+        run = command(args.command)
+        if args.command in SILENT_COMMANDS:
+            return run(args, sys.stdout)
+        out = standard_output()
+        status = run(args, out)
+        out.flush()  # what a full disk refuses is refused here, not as the interpreter exits
+        return status
+    except BrokenPipeError:
+        # The reader left (`qabot chat | head -1`): the output ends there, quietly, as `cat`'s.
+        discard_output()
+        return READER_LEFT
     except UsageError as exc:
         print(f"error: {_worded(exc)}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        discard_output()
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except QabotError as exc:
         if args.debug:
             raise

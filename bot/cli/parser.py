@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+import shlex
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from retrieval import __version__
@@ -19,8 +21,40 @@ MAX_DEPTH = 10_000
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit 2."""
 
+    words: Sequence[str] = ()  # the arguments this parser was given, for error() to read
+
+    def parse_known_args(  # type: ignore[override]  # typeshed overloads it on namespace
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self.words = sys.argv[1:] if args is None else args
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+        self.exit(2, f"error: {message}{self._dash_hint(message)} (see: {self.prog} --help)\n")
+
+    def _dash_hint(self, message: str) -> str:
+        """Say how to give an argument that starts with "-", when argparse took it for an
+        unknown option and then missed the argument (`qabot ask "-青年路停水"`)."""
+        if not message.startswith("the following arguments are required"):
+            return ""
+        for word in self.words:
+            if word == "--":
+                break
+            if word[:1] == "-" and not self._is_option(word):
+                return (
+                    f"; {word} is not an option: an argument starting with - goes after --, "
+                    f"as in {self.prog} -- {shlex.quote(word)}"
+                )
+        return ""
+
+    def _is_option(self, word: str) -> bool:
+        """Tell whether argparse reads word as one of this parser's options: `--json`, `-k2`,
+        `--meth=bm25` (a long option may be shortened)."""
+        name = word.split("=", 1)[0]
+        options = self._option_string_actions
+        if name.startswith("--"):
+            return any(option.startswith(name) for option in options)
+        return word[:2] in options
 
 
 class _Methods:

@@ -10,6 +10,10 @@ from retrieval.words import has_words
 
 MAX_QUESTION_CHARS = 2000
 _WORD_RUN = re.compile(r"[^\W_]+")
+# Bytes that are not UTF-8 reach Python as lone surrogates (argv and stdin decode with
+# surrogateescape: byte 0xff becomes U+DCFF); no text holds them, and they cannot be encoded.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 
 
 def _phrase_set(text: str) -> frozenset[str]:
@@ -42,6 +46,10 @@ MAX_SMALL_TALK_WORDS = 10
 
 class NoWordsError(UsageError):
     """A question with no words at all (emoji, punctuation): nothing to look for."""
+
+
+class NotTextError(UsageError):
+    """A question holding bytes that are not UTF-8 text (a file or terminal in another encoding)."""
 
 
 class SmallTalkError(UsageError):
@@ -78,6 +86,12 @@ def _phrases(words: list[str]) -> list[str] | None:
 
 def check_question(query: str) -> str:
     """Return the question stripped, or raise a one-line error for an unusable one."""
+    bad = _SURROGATE.search(query)
+    if bad is not None:
+        raise NotTextError(
+            f"the question holds bytes that are not UTF-8 text ({_shown(query, bad.start())}); "
+            "type it again, or convert it to UTF-8"
+        )
     text = query.strip()
     if not text:
         raise QabotError("the question is empty", remedy=Remedy.ASK_QUESTION)
@@ -99,3 +113,12 @@ def check_question(query: str) -> str:
             data={"kind": kind},
         )
     return text
+
+
+def _shown(text: str, start: int) -> str:
+    """Show the bytes that were not UTF-8 from `start` on as \\xff escapes, and where they are."""
+    escaped = _ESCAPED_BYTES.match(text, start)
+    if escaped is None:  # a lone surrogate from elsewhere (a JSON escape), not from bytes
+        return f"at character {start + 1}"
+    raw = escaped.group().encode("utf-8", "surrogateescape")[:8]
+    return "".join(f"\\x{byte:02x}" for byte in raw) + f" at character {start + 1}"
