@@ -349,8 +349,8 @@ def test_chat_says_what_is_wrong_with_a_line_and_goes_on(
     assert done.returncode == 0, done.stderr
     blocks = done.stdout.decode().split("\n\n")
     assert blocks[:5] == [
-        r"error: the question holds bytes that are not UTF-8 text (\xff\xfe at character 1); "
-        "type it again, or convert it to UTF-8",
+        r"error: the question holds bytes that could not be read as text (\xff\xfe at character 1);"
+        " type it again, or convert it to UTF-8",
         "error: :more takes no argument; it shows the next 1 result(s); qabot chat -k N sets "
         "how many",
         "error: unknown command :foo; the commands are :more, :p [DOC] N, :help and :quit",

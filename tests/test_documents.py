@@ -189,6 +189,17 @@ def test_a_plain_text_file_has_a_paragraph_a_line(tmp_path: Path) -> None:
     assert by_file[".md"] == ["北京市今年新建公园30个。\n上海市9月1日停水。"]
 
 
+def test_plain_text_wrapped_at_a_width_keeps_its_lines_together() -> None:
+    wrapped = (
+        "We met Mr.\nSmith at the station, who told us the water would stop on\n"
+        "Friday. The notice came late\nand nobody was ready for it, so the\n"
+        "shops ran out of bottled water.\n\nSecond paragraph.\n"
+    )
+    paragraphs = parse_text(wrapped, "en", line_paragraphs=True)
+    # Most lines end mid-sentence: blank lines end paragraphs, not `Mr.` or `Friday.`
+    assert [p.text.split()[:2] for p in paragraphs] == [["We", "met"], ["Second", "paragraph."]]
+
+
 def test_a_paragraph_too_long_is_cut_at_sentence_ends() -> None:
     sentence = "青年路实施停水，请用户提前做好储水准备。"  # 20 characters
     text = sentence * 200 + "\n\n" + "第二段。"
@@ -201,6 +212,13 @@ def test_a_paragraph_too_long_is_cut_at_sentence_ends() -> None:
     # Without any sentence end or space: cut at the limit, nothing lost.
     assert [len(t) for t in cut_long("停" * 3500)] == [1500, 1500, 500]
     assert cut_long("短。") == ["短。"]
+    # A sentence end early in the window beats a cut mid-word; a lone mark past the limit
+    # joins the passage before rather than make one of its own.
+    assert [len(t) for t in cut_long("停" * 100 + "。" + "水" * 2000)] == [101, 1500, 500]
+    assert cut_long("停" * 1500 + "。") == ["停" * 1500 + "。"]
+    # English sentences end at a full stop before a space.
+    english = cut_long("The price is fixed per ton. " * 80)
+    assert all(piece.endswith("per ton.") for piece in english)
 
 
 def test_gb18030_file_is_read(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_cli_says_what_to_do_instead_and_exits_2(
     assert err == [f'error: {problem}; type a question, e.g. qabot ask "青年路什么时候停水"']
 
 
-NOT_UTF8 = "the question holds bytes that are not UTF-8 text"
+NOT_UTF8 = "the question holds bytes that could not be read as text"
 
 
 @pytest.mark.parametrize(

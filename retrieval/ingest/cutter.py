@@ -47,7 +47,7 @@ MAX_JOINED_CHARS = 1500
 MAX_PARAGRAPH_CHARS = 1500
 # Where a long paragraph may be cut: after a sentence end (and its closing quotes), else after
 # a clause mark or a space.
-_SENTENCE_CUT = re.compile(r"[。！？!?；;…\n]+[”’」』）)】》\"']*")
+_SENTENCE_CUT = re.compile(r"(?:[。！？!?；;…\n]|\.(?=\s))+[”’」』）)】》\"']*")
 _CLAUSE_CUT = re.compile(r"[，,、：:\s]+")
 _WORDY = re.compile(r"\w")
 
@@ -121,6 +121,14 @@ def _blocks(text: str, first_page: int | None, line_paragraphs: bool = False) ->
     return blocks
 
 
+def _lines_are_paragraphs(text: str) -> bool:
+    """Tell whether most lines of several-line blocks end a sentence: one paragraph a line,
+    not text wrapped at a width (whose lines mostly end mid-sentence, `Mr.` or not)."""
+    blocks = (block.strip().splitlines() for block in text.split("\n\n"))
+    lines = [line.strip() for block in blocks if len(block) > 1 for line in block]
+    return sum(map(ends_sentence, lines)) > len(lines) / 2 if lines else False
+
+
 def ends_sentence(text: str) -> bool:
     """Tell whether text ends a sentence (so the next block does not continue it)."""
     stripped = text.rstrip().rstrip(_CLOSERS)
@@ -186,10 +194,11 @@ def parse_text(
     fragments (a street list, "特此通告", a note) stay with the paragraph they belong to.
     With `paged`, form feeds separate pages 1, 2, ... and each paragraph keeps its first page.
     With `line_paragraphs` (plain text), a line that ends a sentence ends its paragraph, as a
-    blank line does: plain Chinese text often writes one paragraph a line.
+    blank line does, when most lines of the text end a sentence: plain Chinese text often
+    writes one paragraph a line (text wrapped at a width keeps its lines together).
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = _blocks(text, 1 if paged else None, line_paragraphs)
+    blocks = _blocks(text, 1 if paged else None, line_paragraphs and _lines_are_paragraphs(text))
     return _Cutter(doc, title or doc).cut(blocks)
 
 
@@ -308,27 +317,44 @@ class _Cutter:
 
 
 def cut_long(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:
-    """Return text cut into passages of at most `limit` characters (text itself if it fits):
-    each ends at the last sentence end that fits, else the last clause mark or space, else at
-    the limit. Linear in the text's length."""
+    """Return text cut into passages of at most `limit` characters (text itself if it fits;
+    a passage may end in a few marks more):
+    each ends at the last sentence end that fits in the second half of the limit, else the
+    last clause mark or space there, else the last of either before, else at the limit; a
+    piece with no word left over (a lone `。`) joins the passage before. Linear in the text's
+    length."""
     pieces: list[str] = []
     start = 0
     while len(text) - start > limit:
         window = text[start : start + limit]
-        end = _last_cut(_SENTENCE_CUT, window) or _last_cut(_CLAUSE_CUT, window) or limit
-        piece = text[start : start + end].strip()
-        if piece:
-            pieces.append(piece)
+        half = len(window) // 2
+        end = (
+            _last_cut(_SENTENCE_CUT, window, half)
+            or _last_cut(_CLAUSE_CUT, window, half)
+            or _last_cut(_SENTENCE_CUT, window, 0)
+            or _last_cut(_CLAUSE_CUT, window, 0)
+            or limit
+        )
+        _add_piece(pieces, text[start : start + end])
         start += end
-    rest = text[start:].strip()
-    if rest or not pieces:
-        pieces.append(rest if pieces else text)
+    if not pieces:
+        return [text]
+    _add_piece(pieces, text[start:])
     return pieces
 
 
-def _last_cut(pattern: re.Pattern[str], window: str) -> int:
-    """Return where the last match of pattern in window ends, past its first half; 0 if none."""
-    ends = [m.end() for m in pattern.finditer(window, len(window) // 2)]
+def _add_piece(pieces: list[str], piece: str) -> None:
+    """Append a cut piece; one without a word (the `。` past the limit) joins the one before."""
+    piece = piece.strip()
+    if piece and not _WORDY.search(piece) and pieces:
+        pieces[-1] += piece
+    elif piece:
+        pieces.append(piece)
+
+
+def _last_cut(pattern: re.Pattern[str], window: str, start: int) -> int:
+    """Return where the last match of pattern in window from `start` on ends; 0 if none."""
+    ends = [m.end() for m in pattern.finditer(window, start)]
     return ends[-1] if ends else 0
 
 

@@ -89,8 +89,8 @@ def check_question(query: str) -> str:
     bad = _SURROGATE.search(query)
     if bad is not None:
         raise NotTextError(
-            f"the question holds bytes that are not UTF-8 text ({_shown(query, bad.start())}); "
-            "type it again, or convert it to UTF-8"
+            f"the question holds bytes that could not be read as text "
+            f"({_shown(query, bad.start())}); type it again, or convert it to UTF-8"
         )
     text = query.strip()
     if not text:
