@@ -19,6 +19,7 @@ import pytest
 from bot.telegram.settings import BUNDLED_EXAMPLES
 from retrieval.config import Settings
 from retrieval.engine import Engine
+from retrieval.ingest import cutter
 from tests.support.running_bot import RunningBot
 from tests.support.telegram_server import BOT_USERNAME, BotAPIServer, Call, parse_html
 
@@ -393,8 +394,11 @@ def test_admin_reindexes_without_a_restart(
 
 
 def test_long_answers_are_split_at_passage_boundaries(
-    server: BotAPIServer, tmp_path: Path, qabot_home: Path
+    server: BotAPIServer, tmp_path: Path, qabot_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Paragraphs longer than a message: the cutter keeps a corpus file's passages to 1,500
+    # characters, so let these through whole to test the continuation of one across messages.
+    monkeypatch.setattr(cutter, "MAX_PARAGRAPH_CHARS", 10_000)
     sentence = "太原市青年路供水管道改造工程第{i}段施工顺利，沿线居民用水不受影响。"
     long_paragraphs = [
         "".join(sentence.format(i=f"{p}-{i}") for i in range(size))

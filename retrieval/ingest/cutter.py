@@ -316,13 +316,14 @@ class _Cutter:
         return Paragraph(self.doc, number, section, text, tuple(meta), draft.page)
 
 
-def cut_long(text: str, limit: int = MAX_PARAGRAPH_CHARS) -> list[str]:
+def cut_long(text: str, limit: int | None = None) -> list[str]:
     """Return text cut into passages of at most `limit` characters (text itself if it fits;
     a passage may end in a few marks more):
     each ends at the last sentence end that fits in the second half of the limit, else the
     last clause mark or space there, else the last of either before, else at the limit; a
     piece with no word left over (a lone `。`) joins the passage before. Linear in the text's
-    length."""
+    length. `limit` defaults to MAX_PARAGRAPH_CHARS."""
+    limit = MAX_PARAGRAPH_CHARS if limit is None else limit
     pieces: list[str] = []
     start = 0
     while len(text) - start > limit:
