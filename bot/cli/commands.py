@@ -11,7 +11,7 @@ from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
-from retrieval.search import METHODS, Searcher
+from retrieval.search import METHODS, Searcher, check_method
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -113,14 +113,10 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from retrieval.eval import evaluate, targets
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    # METHODS: the ranking methods and the re-rankers (`reader`), as both registries hold them.
     if not methods:
         raise UsageError(f"--methods is empty; choose from {', '.join(METHODS)}")
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise UsageError(
-            f"unknown method {unknown[0]!r} in --methods; choose from {', '.join(METHODS)}"
-        )
+    for method in methods:
+        check_method(method, "--methods")
     if args.depth < 10 or (args.limit is not None and args.limit < 1):
         raise UsageError("--depth must be at least 10 and --limit at least 1")
     for flag, path in (("--report", args.report), ("--plot", args.plot)):

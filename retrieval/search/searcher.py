@@ -10,7 +10,7 @@ import numpy as np
 import threadpoolctl
 
 from retrieval.embed.encoders import Encoder
-from retrieval.errors import QabotError, Remedy
+from retrieval.errors import QabotError, Remedy, UsageError
 from retrieval.ingest import Paragraph
 from retrieval.search.answers import answer_span
 from retrieval.search.asks import missing_kind, prefer_what_is_asked
@@ -94,10 +94,12 @@ class Ranked:
         return self.confidence >= self.threshold
 
 
-def check_method(method: str) -> None:
-    """Raise a usage error naming the methods there are, for an unknown one."""
-    if RERANKERS.find(method) is None:
-        ranking_method(method)
+def check_method(method: str, option: str = "") -> None:
+    """Raise a usage error naming every method there is (re-rankers too), for an unknown one;
+    `option` says where it was given (`--methods`)."""
+    if method not in METHODS:
+        where = f" in {option}" if option else ""
+        raise UsageError(f"unknown method {method!r}{where}; choose from {', '.join(METHODS)}")
 
 
 class Searcher:
