@@ -180,10 +180,7 @@ class ExampleBuilder:
             if not (pos < b and pos + len(sentence) > a):
                 kept.append(sentence)
             pos += len(sentence)
-        text = "".join(kept)
-        if len(text) < TRIMMED_MIN_CHARS or (q.answer and q.answer in text):
-            return None
-        return Paragraph(para.source, para.article, text)
+        return self._without_answer(q, para, "".join(kept))
 
     def blanked(self, qi: int) -> Paragraph | None:
         """Return the question's own paragraph with its answer cut out of the sentence.
@@ -195,7 +192,12 @@ class ExampleBuilder:
         q = self.questions[qi]
         para = self.paragraphs[q.paragraph]
         a, b = q.answer_start, q.answer_start + len(q.answer)
-        text = para.text[:a] + para.text[b:]
+        return self._without_answer(q, para, para.text[:a] + para.text[b:])
+
+    @staticmethod
+    def _without_answer(q: Question, para: Paragraph, text: str) -> Paragraph | None:
+        """Return the paragraph's text cut for a near-topic negative, or None when too little
+        is left or the answer occurs again in what is left."""
         if len(text) < TRIMMED_MIN_CHARS or not q.answer or q.answer in text:
             return None
         return Paragraph(para.source, para.article, text)
