@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.wording import cli_message
@@ -12,6 +14,7 @@ from retrieval.engine import Engine
 from retrieval.errors import QabotError, Remedy
 from retrieval.search import LEXICAL_WEIGHT, Searcher, confidence, ranking_method
 from retrieval.search.fusion import RANKING_METHODS
+from retrieval.search.searcher import DENSE_QUESTION_CHARS
 from tests.conftest import FakeEncoder
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
@@ -132,3 +135,23 @@ def test_a_retrieval_without_rows_is_the_answer_removed_corpus(searcher: Searche
     assert top not in {r for r, _ in removed.dense_top}
     assert len(removed.dense) == len(retrieval.dense) - 1
     assert removed.dense_mean == retrieval.dense_mean  # the corpus statistics stay
+
+
+def test_the_dense_half_reads_the_start_of_a_long_question(
+    searcher: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pasted page costs the encoder one short window, not seconds the bot's other users
+    # wait for; the lexical half still reads every word.
+    question = "迎泽大街停水时间" + "请问" * 990
+    seen: list[str] = []
+
+    class Recording(FakeEncoder):
+        def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+            seen.extend(texts)
+            return super().encode_queries(texts)
+
+    monkeypatch.setattr(searcher, "_encoder", Recording())
+    answer = searcher.search(question)
+    assert seen == [question[:DENSE_QUESTION_CHARS]]
+    assert len(question) > 2 * DENSE_QUESTION_CHARS
+    assert answer.passages[0].paragraph.number in (49, 50)  # the two water-cut notices

@@ -49,6 +49,11 @@ TRANSLATION_TRUST = 0.5
 # cross-lingual match alone is weak). Chosen on the English questions of corpus/gold's dev
 # half: dense R@1 5/12 alone, 7/12 at 0.25, 0.5 and 1.0, 5/12 at 2.0.
 TRANSLATION_MIX = 0.5
+# The dense half reads this many characters of a question (the lexical half reads it all). A
+# question rarely has more; a pasted page of 2,000 characters took the encoder 5-7 s (it
+# reads past the model's 512-token window in slices), while the bot's other users waited for
+# the same encoder. 256 characters are at most ~200 tokens of Chinese, one short window.
+DENSE_QUESTION_CHARS = 256
 
 
 @dataclass(frozen=True)
@@ -139,10 +144,13 @@ class Searcher:
         return embeddings, self._background
 
     def query_vector(self, query: str, matched: LexicalQuery) -> np.ndarray:
-        """Return the dense half's vector of the question (with its translation's, if any)."""
+        """Return the dense half's vector of the question (with its translation's, if any),
+        read from its first DENSE_QUESTION_CHARS characters."""
         if matched.text == query:
-            return self.encoder.encode_queries([query])[0]
-        both = self.encoder.encode_queries([query, matched.text])
+            return self.encoder.encode_queries([query[:DENSE_QUESTION_CHARS]])[0]
+        both = self.encoder.encode_queries(
+            [query[:DENSE_QUESTION_CHARS], matched.text[:DENSE_QUESTION_CHARS]]
+        )
         vector = both[0] + TRANSLATION_MIX * both[1]
         return (vector / np.linalg.norm(vector)).astype(np.float32)
 
