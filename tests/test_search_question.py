@@ -32,12 +32,26 @@ def test_a_question_without_words_is_refused(text: str) -> None:
         ("how are you", "greeting"),
         ("Nice to meet you!", "greeting"),
         ("您好！", "greeting"),
-        ("thanks a lot", "farewell"),
-        ("謝謝！", "farewell"),
-        ("好的", "farewell"),
-        ("ok thanks, bye!", "farewell"),
-        ("谢谢，再见", "farewell"),
+        ("thanks a lot", "thanks"),
+        ("謝謝！", "thanks"),
+        ("谢谢你的回答", "thanks"),
+        ("Thanks for your help!", "thanks"),
+        ("ok thanks, bye!", "thanks"),
+        ("谢谢，再见", "thanks"),
+        ("再见", "farewell"),
+        ("ok bye", "farewell"),
+        ("好的", "acknowledgement"),
+        ("ok", "acknowledgement"),
+        ("嗯", "acknowledgement"),
+        ("help", "help"),
+        ("帮助", "help"),
+        ("怎么用？", "help"),
+        ("你能做什么", "help"),
+        ("How do I use this?", "help"),
+        ("/?", "help"),
+        ("？", "help"),
         ("Hi! Thanks a lot", "greeting"),
+        ("你好，怎么用", "greeting"),
     ],
 )
 def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None:
@@ -57,6 +71,10 @@ def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None
         "谢谢你们送戏下乡了多少场",
         "hi, when is the water cut off?",
         "thanks, and how many AEDs?",
+        "help me find the water cut",
+        "怎么用AED",
+        "好的，青年路什么时候停水",
+        "1",
         "hi " * 600,  # long: a question (and checked in linear time)
         "x" * MAX_QUESTION_CHARS,
     ],
@@ -71,6 +89,16 @@ def test_questions_with_words_pass(text: str) -> None:
     [
         ("👍👍", "the question '👍👍' has no words to look for"),
         ("hi there", "'hi there' is small talk, not a question about the corpus"),
+        (
+            "help",
+            "'help' asks how to use qabot: it answers questions about the corpus with the "
+            "paragraphs that answer them",
+        ),
+        (
+            "/?",
+            "'/?' asks how to use qabot: it answers questions about the corpus with the "
+            "paragraphs that answer them",
+        ),
     ],
 )
 def test_cli_says_what_to_do_instead_and_exits_2(

@@ -62,24 +62,31 @@ def vote_data(doc: str, number: int, vote: int) -> str:
     return f"{VOTE}|{vote:+d}|{doc_key(doc)}|{number}"
 
 
+def _count(text: str, least: int) -> int:
+    """Read a number this bot wrote (plain digits, at least `least`), or raise ValueError."""
+    if not (text.isascii() and text.isdigit()) or int(text) < least:
+        raise ValueError(f"not a count from {least}: {text!r}")
+    return int(text)
+
+
 def parse_press(data: str | None) -> Press | None:
-    """Decode callback data; None for anything this bot did not make."""
+    """Decode callback data; None for anything this bot did not make (`m|-5|…` included)."""
     if not data:
         return None
     action, _, rest = data.partition("|")
     try:
         if action == MORE:
             offset, _, question = rest.partition("|")
-            return Press(MORE, question=question, offset=int(offset))
+            return Press(MORE, question=question, offset=_count(offset, 0))
         if action == ASK and rest:
             return Press(ASK, question=rest)
         if action in (CONTEXT, MOVE):
             key, number = rest.split("|")
-            return Press(action, doc_key=key, number=int(number))
+            return Press(action, doc_key=key, number=_count(number, 1))
         if action == VOTE:
             vote, key, number = rest.split("|")
             if vote in ("+1", "-1"):
-                return Press(VOTE, doc_key=key, number=int(number), vote=int(vote))
+                return Press(VOTE, doc_key=key, number=_count(number, 1), vote=int(vote))
     except ValueError:
         pass
     return None

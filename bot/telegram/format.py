@@ -24,6 +24,8 @@ PAGE_FORM = "第{page}页 "
 HEADER_CHARS = 300
 ELLIPSIS = "…"
 _TAG = re.compile(r"<[^>]*>")
+# Punctuation that joins a mention to the question (`@bot：问题`, `@bot, question`).
+_AFTER_MENTION = r"[\s:：,，、;；!！.。]*"
 # A sentence with its closing punctuation (or a line): where a too-long paragraph may be cut.
 _PIECE = re.compile(r"[^。！？!?；;\n]*[。！？!?；;\n]+|[^。！？!?；;\n]+")
 
@@ -39,15 +41,27 @@ HINT_NOT_TEXT = "我只能读懂文字问题 🙂 请直接输入问题。"
 HINT_NO_WORDS = "请用文字描述你的问题。"
 HINT_TOO_LONG = "问题太长了（{n} 字）。请精简到 {limit} 字以内再问。"
 HINT_EMPTY = "请在 /ask 后面写上问题。"
-# Small talk gets a reply in kind and what the bot can do, never a "closest" paragraph.
+HINT_EMPTY_MENTION = "请在 @{name} 后面写上问题，或者回复一条问题并 @我。"
+HINT_EMPTY_PRIVATE = "请直接发送问题。"
+# Small talk gets a reply in kind and what the bot can do, never a "closest" paragraph (a
+# request for help gets /help itself, from the handlers).
 HINT_SMALL_TALK = {
     "greeting": "你好！直接发送问题，我会在资料里查找答案并注明出处段落。",
-    "farewell": "不客气！还有问题可以随时直接发送给我。",
+    "help": "发送 /help 查看用法。",
+    "thanks": "不客气！还有问题可以随时直接发送给我。",
+    "farewell": "再见！还有问题可以随时直接发送给我。",
+    "acknowledgement": "好的 🙂 还有问题可以随时直接发送给我。",
 }
 FOR_EXAMPLE = "例如：{example}"
 GREETING = (
     "你好！我会在资料里查找答案，并注明出处段落。直接发送问题即可{tail}\n"
     "Hi! Send me a question; I answer with cited paragraphs."
+)
+# In a group the bot reads only what is addressed to it: plain questions go unanswered.
+GREETING_GROUP = (
+    "你好！我会在资料里查找答案，并注明出处段落。在群里请这样提问：@{name} 问题、"
+    "回复我的消息，或者 /ask 问题{tail}\n"
+    "Hi! In a group, mention me, reply to my message or use /ask; I answer with cited paragraphs."
 )
 HELP = (
     "<b>怎么提问 · How to ask</b>\n"
@@ -114,11 +128,24 @@ def question_problem(text: str, example: str | None = None) -> str | None:
     return None
 
 
+def _mention(username: str) -> str:
+    # As Telegram reads a mention: not inside a word or an e-mail address (x@name.com).
+    return rf"(?<![A-Za-z0-9_.+\-])@{re.escape(username)}(?![A-Za-z0-9_]|\.[A-Za-z0-9])"
+
+
+def mentions(text: str, username: str) -> bool:
+    """Return True if text mentions @username (any case), not as part of an e-mail address."""
+    return re.search(_mention(username), text, re.IGNORECASE) is not None
+
+
 def strip_addressing(text: str, username: str) -> str:
-    """Return the question of a message addressed to the bot: no /ask, no @mention of it."""
+    """Return the question of a message addressed to the bot: no /ask, no @mention of it (nor
+    the punctuation that joins the mention to the question)."""
     name = re.escape(username)
     text = re.sub(rf"^/ask(?:@{name})?(?=\s|$)", "", text.strip(), flags=re.IGNORECASE)
-    return clean_question(re.sub(rf"@{name}\b", " ", text, flags=re.IGNORECASE))
+    return clean_question(
+        re.sub(_mention(username) + _AFTER_MENTION, " ", text, flags=re.IGNORECASE)
+    )
 
 
 def question_from_header(text: str | None) -> str | None:
@@ -302,8 +329,13 @@ def render_answer(answer: Answer, several_docs: bool = False) -> list[str]:
 
 
 def render_inline(answer: Answer, passage: Passage, several_docs: bool = False) -> str:
-    """Render one passage as the message an inline result sends: one message, cut if need be."""
+    """Render one passage as the message an inline result sends: one message, cut if need be.
+
+    The chat sees only this message, so "not answered" is said in it, as in a private chat.
+    """
     header = question_line(answer.query)
+    if answer.confident is False:
+        header += "\n" + not_answered(answer)
     room = MESSAGE_LIMIT - telegram_size(header) - 4  # the blank line, and "\n…" if cut
     blocks = passage_blocks(passage, highlight_terms(answer.query), several_docs, room)
     return f"{header}\n\n{blocks[0]}" + (f"\n{ELLIPSIS}" if len(blocks) > 1 else "")

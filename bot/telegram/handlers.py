@@ -7,6 +7,7 @@ import contextlib
 import logging
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -55,7 +56,11 @@ from bot.telegram.format import (
     FLOOD,
     GONE,
     GREETING,
+    GREETING_GROUP,
     HELP,
+    HINT_EMPTY,
+    HINT_EMPTY_MENTION,
+    HINT_EMPTY_PRIVATE,
     HINT_NOT_TEXT,
     LOST_QUESTION,
     NOT_ADMIN,
@@ -71,6 +76,7 @@ from bot.telegram.format import (
     VOTED,
     clean_question,
     escape,
+    mentions,
     question_from_header,
     question_problem,
     render_answer,
@@ -82,7 +88,7 @@ from bot.telegram.format import (
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, StoreError
-from retrieval.search import Answer, BadParagraphRef, Searcher
+from retrieval.search import Answer, BadParagraphRef, Searcher, small_talk
 
 logger = logging.getLogger(__name__)
 
@@ -95,11 +101,27 @@ TYPING_AFTER = 0.5  # seconds a search may take before the chat shows "typing…
 INLINE_RESULTS = 5
 INLINE_MAX = 50
 INLINE_CACHE_SECONDS = 30
+# The offsets this bot gives inline mode: a number of results already shown.
+_INLINE_OFFSET = re.compile(r"[0-9]{1,4}")
+# The commands the bot has; any other (or one addressed @another_bot) is not meant for it.
+COMMANDS = ("start", "help", "p", "ask", "reindex")
+_COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?=\s|$)")
+# "More results" buttons already pressed (chat, message, offset), so a double tap sends the
+# page once; a used button is gone from the message, so only recent ones need remembering.
+PRESSED_KEPT = 4096
 
 
 def _replies_to_bot(message: Message, bot_id: int) -> bool:
     replied = message.reply_to_message
     return bool(replied and replied.from_user and replied.from_user.id == bot_id)
+
+
+def _is_number(word: str) -> bool:
+    try:
+        int(word)
+    except ValueError:
+        return False
+    return True
 
 
 def paragraph_ref_problem(problem: BadParagraphRef) -> str:
@@ -126,17 +148,16 @@ class QABot:
         self.limit = QuestionLimit(settings.rate_limit)
         self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="qabot-search")
         self._reindexing = asyncio.Lock()
+        self._pressed: OrderedDict[tuple[int, int, int], None] = OrderedDict()
 
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers: access first, then commands, questions, buttons, inline."""
         message = filters.UpdateType.MESSAGE
         private = filters.ChatType.PRIVATE
         app.add_handler(TypeHandler(Update, self.gate), group=-1)
-        app.add_handler(CommandHandler("start", self.start, filters=message))
-        app.add_handler(CommandHandler("help", self.help, filters=message))
-        app.add_handler(CommandHandler("p", self.paragraph, filters=message))
-        app.add_handler(CommandHandler("ask", self.ask, filters=message))
-        app.add_handler(CommandHandler("reindex", self.reindex, filters=message))
+        callbacks = (self.start, self.help, self.paragraph, self.ask, self.reindex)
+        for name, callback in zip(COMMANDS, callbacks, strict=True):
+            app.add_handler(CommandHandler(name, callback, filters=message))
         app.add_handler(MessageHandler(message & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(message & filters.COMMAND & private, self.on_unknown))
         app.add_handler(
@@ -161,10 +182,40 @@ class QABot:
     def _addressed(self, message: Message, bot: Bot) -> str | None:
         """Return the question of a text message meant for the bot, None for group chatter."""
         text = message.text or ""
-        mentioned = re.search(rf"@{re.escape(bot.username)}\b", text, re.IGNORECASE)
-        if message.chat.type == ChatType.PRIVATE or mentioned or _replies_to_bot(message, bot.id):
+        if (
+            message.chat.type == ChatType.PRIVATE
+            or mentions(text, bot.username)
+            or _replies_to_bot(message, bot.id)
+        ):
             return strip_addressing(text, bot.username)
         return None
+
+    def _meant_for_bot(self, message: Message, bot: Bot) -> bool:
+        """Return True for a message the bot acts on: not chatter, not another bot's command."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        command = _COMMAND.match(message.text or "")
+        if command is not None:
+            name, to = command.group(1).lower(), command.group(2)
+            return name in COMMANDS and (to is None or to.lower() == bot.username.lower())
+        return self._addressed(message, bot) is not None
+
+    def _quoted_question(self, message: Message, bot: Bot) -> str:
+        """Return the text of the message this one replies to, unless it is the bot's own."""
+        replied = message.reply_to_message
+        if replied is None or not replied.text or _replies_to_bot(message, bot.id):
+            return ""
+        return strip_addressing(replied.text, bot.username)
+
+    def _empty_hint(self, message: Message, bot: Bot) -> str:
+        """Say where the question goes, in the words of the way the user addressed the bot."""
+        if re.match(r"/ask(?![A-Za-z0-9_])", message.text or "", re.IGNORECASE):
+            hint = HINT_EMPTY
+        elif message.chat.type == ChatType.PRIVATE:
+            hint = HINT_EMPTY_PRIVATE
+        else:
+            hint = HINT_EMPTY_MENTION.format(name=bot.username)
+        return with_example(hint, self._example())
 
     def _question_of(self, message: Message, bot: Bot) -> str | None:
         """Read the question an answer message answers: its first line, or the message it quotes."""
@@ -218,6 +269,14 @@ class QABot:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
+        # A bare mention or /ask in reply to someone's message asks that message's question.
+        question = question or self._quoted_question(message, context.bot)
+        if not question:
+            await message.reply_text(escape(self._empty_hint(message, context.bot)))
+            return
+        if small_talk(question) == "help":
+            await self.help(update, context)
+            return
         problem = question_problem(question, self._example())
         if problem:
             await message.reply_text(escape(problem))
@@ -243,21 +302,22 @@ class QABot:
             await update.callback_query.answer(refusal, show_alert=True)
         elif update.inline_query:
             await update.inline_query.answer([], cache_time=0, is_personal=True)
-        elif update.message and (
-            (update.message.text or "").startswith("/")
-            or self._addressed(update.message, context.bot) is not None
-        ):
+        elif update.message and self._meant_for_bot(update.message, context.bot):
             await update.message.reply_text(escape(refusal))
         raise ApplicationHandlerStop
 
     async def start(self, update: Update, context: Context) -> None:
-        """Greet, with example questions as buttons that ask them."""
+        """Greet, with example questions as buttons that ask them (and, in a group, how to ask)."""
+        message = update.effective_message
+        if message is None:
+            return
         keyboard = examples_keyboard(self.settings.examples)
         tail = "，试试这些例子：" if keyboard else "。"
-        if update.effective_message:
-            await update.effective_message.reply_text(
-                GREETING.format(tail=tail), reply_markup=keyboard
-            )
+        if message.chat.type == ChatType.PRIVATE:
+            text = GREETING.format(tail=tail)
+        else:
+            text = GREETING_GROUP.format(name=escape(context.bot.username), tail=tail)
+        await message.reply_text(text, reply_markup=keyboard)
 
     async def help(self, update: Update, context: Context) -> None:
         """Say how to ask and what the bot knows: documents, paragraphs, date of the index."""
@@ -287,12 +347,25 @@ class QABot:
         if message is None:
             return
         searcher = self.engine.searcher
+        words = context.args or []
         try:
-            doc, number = searcher.paragraph_ref(context.args or [])
+            doc, number = searcher.paragraph_ref(words)
         except BadParagraphRef as problem:
-            await message.reply_text(escape(paragraph_ref_problem(problem)))
+            # `/p 17 extra`: a number with words after it, not a document named "17".
+            extra = len(words) > 2 or (problem.reason == "no_doc" and _is_number(words[0]))
+            text = self._paragraph_usage(searcher) if extra else paragraph_ref_problem(problem)
+            await message.reply_text(escape(text))
             return
         await self._send_context(context.bot, message.chat_id, searcher, doc, number, message)
+
+    @staticmethod
+    def _paragraph_usage(searcher: Searcher) -> str:
+        """Say that /p takes a paragraph number (or DOC N), with the range and an example."""
+        try:
+            searcher.paragraph_ref([])
+        except BadParagraphRef as usage:
+            return f"/p 后面只写段落编号（或 文档 N），不加别的字。{paragraph_ref_problem(usage)}"
+        raise AssertionError("paragraph_ref([]) names no paragraph")
 
     async def _send_context(
         self,
@@ -315,7 +388,12 @@ class QABot:
             index.row_of(doc, number + 1) is not None,
         )
         if replace is not None and len(parts) == 1:
-            await replace.edit_text(parts[0], reply_markup=keyboard)
+            try:
+                await replace.edit_text(parts[0], reply_markup=keyboard)
+            except BadRequest as exc:
+                # A double tap on ◂/▸: the message already shows this paragraph.
+                if "not modified" not in exc.message.lower():
+                    raise
             return
         await self._send(bot, chat_id, parts, keyboard, reply_to.message_id if reply_to else None)
 
@@ -387,29 +465,60 @@ class QABot:
         else:
             await self._press_context(update, context, press, message)
 
+    def _first_press(self, pressed: tuple[int, int, int]) -> bool:
+        """Remember a "more results" press; return False if it was pressed already."""
+        if pressed in self._pressed:
+            return False
+        self._pressed[pressed] = None
+        while len(self._pressed) > PRESSED_KEPT:
+            self._pressed.popitem(last=False)
+        return True
+
     async def _press_question(
         self, update: Update, context: Context, press: Press, message: Message
     ) -> None:
-        query, user = update.callback_query, update.effective_user
-        assert query is not None and user is not None
+        query = update.callback_query
+        assert query is not None
         question = press.question or self._question_of(message, context.bot)
         if not question:
             await query.answer(LOST_QUESTION, show_alert=True)
             return
+        if press.action == ASK:
+            await self._ask_pressed(update, context, question, press, message)
+            return
+        # Checked and marked before the first await: presses are handled concurrently.
+        pressed = (message.chat_id, message.message_id, press.offset)
+        if not self._first_press(pressed):
+            await query.answer()  # a double tap: the page is on its way, or already sent
+            return
+        sent = False
+        try:
+            sent = await self._ask_pressed(update, context, question, press, message)
+        finally:
+            if not sent:  # refused or failed: the button may be tried again
+                self._pressed.pop(pressed, None)
+
+    async def _ask_pressed(
+        self, update: Update, context: Context, question: str, press: Press, message: Message
+    ) -> bool:
+        """Send the answer (or its next page) a button asks for; False if the rate limit refuses."""
+        query, user = update.callback_query, update.effective_user
+        assert query is not None and user is not None
         admission = self.limit.admit(user.id)
         if not admission.allowed:
             await query.answer(FLOOD.format(seconds=math.ceil(admission.retry_in)), show_alert=True)
-            return
+            return False
         await query.answer()
         answer, searcher = await self._search(context.bot, message.chat_id, question, press.offset)
         if press.action == ASK:
             await self._send_answer(context.bot, message.chat_id, answer, searcher, None)
-            return
+            return True
         replied = message.reply_to_message
         reply_to = replied.message_id if replied else None
         await self._send_answer(context.bot, message.chat_id, answer, searcher, reply_to)
         with contextlib.suppress(BadRequest):  # the old message may be gone or too old to edit
             await message.edit_reply_markup(reply_markup=without_more(message.reply_markup))
+        return True
 
     def _doc_of(self, searcher: Searcher, key: str) -> str | None:
         return next((d for d in searcher.index.documents if doc_key(d) == key), None)
@@ -454,10 +563,10 @@ class QABot:
         if query is None or user is None:
             return
         question = clean_question(query.query)
-        try:
-            offset = max(0, int(query.offset or 0))
-        except ValueError:
-            offset = 0
+        # The offset is one this bot gave ("" for the first page); anything else ends the list
+        # (read as 0, it would start the results again, for ever).
+        given = query.offset or "0"
+        offset = int(given) if _INLINE_OFFSET.fullmatch(given) else INLINE_MAX
         if len(question) < 2 or question_problem(question) or offset >= INLINE_MAX:
             await query.answer([], cache_time=INLINE_CACHE_SECONDS)
             return
@@ -480,8 +589,10 @@ class QABot:
         ]
         last = answer.passages[-1].rank if answer.passages else offset
         more = last < answer.total and last < INLINE_MAX
+        # None, not "": with Defaults set, python-telegram-bot 22 sends "" as "[]" (an empty
+        # sequence to it), which the client sends back as the next offset.
         await query.answer(
-            results, cache_time=INLINE_CACHE_SECONDS, next_offset=str(last) if more else ""
+            results, cache_time=INLINE_CACHE_SECONDS, next_offset=str(last) if more else None
         )
 
     async def on_error(self, update: object, context: Context) -> None:

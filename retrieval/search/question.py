@@ -20,10 +20,10 @@ def _phrase_set(text: str) -> frozenset[str]:
     return frozenset(phrase.strip() for phrase in text.split("|"))
 
 
-# Phrases that greet, thank or take leave: no corpus answers them, and the closest paragraph
-# to "hi there" is only the closest in style. A message is small talk when it is made of
-# them and nothing else (case, punctuation and emoji aside, Traditional as Simplified), so a
-# question that merely starts with "hello" is still a question.
+# Phrases that greet, ask how to use the bot, thank, take leave or acknowledge: no corpus
+# answers them, and the closest paragraph to "hi there" is only the closest in style. A message
+# is small talk when it is made of them and nothing else (case, punctuation and emoji aside,
+# Traditional as Simplified), so a question that merely starts with "hello" is still a question.
 GREETINGS = _phrase_set(
     """hi|hello|hey|hiya|howdy|yo|greetings|hi there|hello there|hey there|hi all|hello all
     |good morning|good afternoon|good evening|good day|morning|evening|how are you
@@ -31,17 +31,55 @@ GREETINGS = _phrase_set(
     |你好|您好|你们好|大家好|嗨|哈喽|哈啰|嘿|早|早上好|早安|上午好|中午好|下午好|晚上好|在吗
     |在不在|你好吗|你好呀|你好啊|您好啊|hello你好|hi你好"""
 )
-FAREWELLS = _phrase_set(
-    """thanks|thank you|thanks a lot|thank you very much|thank you so much|thanks so much
-    |many thanks|thx|ty|cheers|ok|okay|ok thanks|okay thanks|ok thank you|great|cool|nice
-    |got it|bye|goodbye|good bye|bye bye|see you|good night|night
-    |谢谢|谢谢你|谢谢您|谢谢啦|谢啦|多谢|感谢|非常感谢|太感谢了|辛苦了|好的|好|嗯|嗯嗯|哦|噢
-    |收到|明白了|知道了|再见|拜拜|晚安"""
+# Asking what the bot is or how to use it: answered with what qabot does, not a paragraph
+# (the closest one to "怎么用" is about how a budget is used).
+HELP_REQUESTS = _phrase_set(
+    """help|help me|usage|how to use|how to use this|how do i use this|how do i use it
+    |how does this work|how does it work|what can you do|what do you do|who are you
+    |what are you|what is this|instructions
+    |帮助|求助|帮忙|帮帮我|怎么用|如何使用|怎么使用|怎样使用|用法|使用方法|使用说明|说明
+    |怎么提问|如何提问|怎么问|你是谁|你能做什么|你可以做什么|你会什么|你会做什么|你是干什么的
+    |这是什么"""
 )
-_LONGEST_PHRASE = max(len(p.split()) for p in GREETINGS | FAREWELLS)
+THANKS = _phrase_set(
+    """thanks|thank you|thanks a lot|thank you very much|thank you so much|thanks so much
+    |many thanks|thx|ty|cheers|thanks for the answer|thanks for your answer
+    |thank you for the answer|thank you for your answer|thanks for the help
+    |thanks for your help|thank you for your help|thank you for the help
+    |谢谢|谢谢你|谢谢您|谢谢啦|谢啦|多谢|感谢|非常感谢|太感谢了|辛苦了|谢谢回答|谢谢解答
+    |谢谢帮助|谢谢你的回答|谢谢您的回答|谢谢你的解答|谢谢您的解答|谢谢你的帮助|谢谢您的帮助
+    |感谢你的回答|感谢您的回答|感谢你的帮助|感谢您的帮助|多谢你的回答"""
+)
+FAREWELLS = _phrase_set(
+    """bye|goodbye|good bye|bye bye|see you|see you later|good night|night
+    |再见|拜拜|晚安|回头见"""
+)
+# Saying "understood": neither thanks (which "不客气" would answer) nor a question.
+ACKNOWLEDGEMENTS = _phrase_set(
+    """ok|okay|great|cool|nice|got it|i see|alright|all right|fine
+    |好的|好|好吧|行|嗯|嗯嗯|哦|噢|喔|收到|明白了|明白|知道了|了解|懂了"""
+)
+# Which kind a message of several phrases is (`hi, thanks!` greets; `ok thanks, bye` thanks).
+SMALL_TALK = {
+    "greeting": GREETINGS,
+    "help": HELP_REQUESTS,
+    "thanks": THANKS,
+    "farewell": FAREWELLS,
+    "acknowledgement": ACKNOWLEDGEMENTS,
+}
+_ALL_PHRASES = frozenset().union(*SMALL_TALK.values())
+_LONGEST_PHRASE = max(len(p.split()) for p in _ALL_PHRASES)
+# "?" or "/?" alone: how people ask a program for help.
+_HELP_MARK = re.compile(r"/?[?？]+")
 # Small talk is short: a longer message is a question, whatever it starts with.
 MAX_SMALL_TALK_CHARS = 60
 MAX_SMALL_TALK_WORDS = 10
+# What the CLI says about each kind: what it was, and what qabot does instead.
+_SMALL_TALK_PROBLEM = {
+    "help": "{text!r} asks how to use qabot: it answers questions about the corpus with the "
+    "paragraphs that answer them",
+}
+_SMALL_TALK_DEFAULT = "{text!r} is small talk, not a question about the corpus"
 
 
 class NoWordsError(UsageError):
@@ -53,22 +91,24 @@ class NotTextError(UsageError):
 
 
 class SmallTalkError(UsageError):
-    """A greeting, thanks or goodbye rather than a question; data["kind"] says which."""
+    """Small talk or a request for help rather than a question; data["kind"] says which."""
 
 
 def small_talk(text: str) -> str | None:
-    """Return "greeting" or "farewell" if the whole message is small talk, else None.
+    """Return the kind of small talk the whole message is (a key of SMALL_TALK), else None.
 
-    The message may string several phrases together (`hi, thanks!`, `谢谢，再见`); a greeting
-    among them makes it a greeting.
+    The message may string several phrases together (`hi, thanks!`, `谢谢，再见`); the kind
+    is the first of SMALL_TALK's order among them, so a greeting among them makes it a greeting.
     """
     if len(text) > MAX_SMALL_TALK_CHARS:
         return None
+    if _HELP_MARK.fullmatch(text.strip()):
+        return "help"
     words = _WORD_RUN.findall(normalize(text).lower())
     phrases = _phrases(words) if len(words) <= MAX_SMALL_TALK_WORDS else None
     if not phrases:
         return None
-    return "greeting" if any(p in GREETINGS for p in phrases) else "farewell"
+    return next(kind for kind, known in SMALL_TALK.items() if any(p in known for p in phrases))
 
 
 def _phrases(words: list[str]) -> list[str] | None:
@@ -77,7 +117,7 @@ def _phrases(words: list[str]) -> list[str] | None:
         return None
     for end in range(min(len(words), _LONGEST_PHRASE), 0, -1):
         head = " ".join(words[:end])
-        if head in GREETINGS or head in FAREWELLS:
+        if head in _ALL_PHRASES:
             rest = _phrases(words[end:]) if end < len(words) else []
             if rest is not None:
                 return [head, *rest]
@@ -95,7 +135,8 @@ def check_question(query: str) -> str:
     text = query.strip()
     if not text:
         raise QabotError("the question is empty", remedy=Remedy.ASK_QUESTION)
-    if not has_words(text):
+    kind = small_talk(text)
+    if kind is None and not has_words(text):
         # Emoji and punctuation alone would still find "closest" paragraphs: say so instead.
         raise NoWordsError(
             f"the question {text[:20]!r} has no words to look for", remedy=Remedy.ASK_QUESTION
@@ -105,12 +146,10 @@ def check_question(query: str) -> str:
             f"the question is {len(text)} characters long; ask in at most "
             f"{MAX_QUESTION_CHARS} characters"
         )
-    kind = small_talk(text)
     if kind is not None:
+        problem = _SMALL_TALK_PROBLEM.get(kind, _SMALL_TALK_DEFAULT)
         raise SmallTalkError(
-            f"{text[:20]!r} is small talk, not a question about the corpus",
-            remedy=Remedy.ASK_QUESTION,
-            data={"kind": kind},
+            problem.format(text=text[:20]), remedy=Remedy.ASK_QUESTION, data={"kind": kind}
         )
     return text
 
