@@ -133,6 +133,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     for kind, where in sets or [("gold", None)]:
         if kind == "feedback":
             target = targets.open_feedback(engine, Path(str(where)))
+        elif kind == "dataset" and targets.over_served_index(Path(str(where))):
+            target = targets.open_gold(engine, Path(str(where)))
         elif kind == "dataset":
             target = targets.open_beir(targets.load_dataset(Path(str(where))), engine)
         else:

@@ -218,8 +218,9 @@ def _add_eval_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         "--dataset",
         action="append",
         metavar="DIR",
-        help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable "
-        "(default: the gold set of the corpus, over the bot's own index)",
+        help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv), or one without "
+        "corpus.jsonl whose qrels name the bot's own paragraphs (DOC#N): asked of the bot's "
+        "own index; repeatable (default: the gold set of the corpus, over the bot's own index)",
     )
     ev.add_argument(
         "--feedback",

@@ -17,7 +17,14 @@ from retrieval.config import BUNDLED_CORPUS, Settings
 from retrieval.embed.encoders import Encoder
 from retrieval.engine import Engine
 from retrieval.errors import IndexStateError, Remedy
-from retrieval.eval.beir import Dataset, DatasetError, corpus_documents, load_dataset
+from retrieval.eval.beir import (
+    CORPUS,
+    QUERIES,
+    Dataset,
+    DatasetError,
+    corpus_documents,
+    load_dataset,
+)
 from retrieval.eval.feedback import read_votes
 from retrieval.ingest import corpus_hash
 from retrieval.progress import Say, say_on_stderr
@@ -26,7 +33,15 @@ from retrieval.store.index import EMBEDDINGS, HASHES, build_index, load_index, s
 
 GOLD_SET = BUNDLED_CORPUS / "gold"
 
-__all__ = ["GOLD_SET", "Target", "load_dataset", "open_beir", "open_feedback", "open_gold"]
+__all__ = [
+    "GOLD_SET",
+    "Target",
+    "load_dataset",
+    "open_beir",
+    "open_feedback",
+    "open_gold",
+    "over_served_index",
+]
 
 
 @dataclass
@@ -164,8 +179,15 @@ def _served_target(dataset: Dataset, searcher: Searcher) -> Target:
     )
 
 
+def over_served_index(directory: Path) -> bool:
+    """Tell whether a question set is written over the bot's own corpus: it has questions (and
+    qrels naming the corpus's paragraphs, DOC#N) but no corpus.jsonl of its own to index."""
+    return (directory / QUERIES).is_file() and not (directory / CORPUS).exists()
+
+
 def open_gold(engine: Engine, directory: Path = GOLD_SET) -> Target:
-    """Return the project's gold set over the bot's own index of its corpus.
+    """Return the project's gold set (or another set written over its corpus, see
+    over_served_index) over the bot's own index of its corpus.
 
     Raises:
         DatasetError: the gold set names a paragraph the corpus no longer has.
