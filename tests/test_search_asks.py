@@ -26,6 +26,10 @@ WATER = "太原市自来水公司将于8月31日9时至19时对青年路供水�
         ("What phone number can residents call?", ["phone"]),
         ("残疾儿童康复救助的年龄扩大到了多少岁？", ["age", "number"]),
         ("海峡两岸（太原）产业园一期占地多少亩？", ["area", "number"]),
+        ("产业园一期占地面积有多大？", ["area"]),  # a word between: 有, 大约是 (CMRC, DRCD)
+        ("新濠锋酒店的总面积大约是多少？", ["area", "number"]),
+        ("徐阳的退役年龄是多大？", ["age"]),
+        ("播種面積約占全省總播種面積約多少比例？", ["number"]),  # a share of an area, no area
         ("配置一台AED大概要花多少錢？", ["money", "number"]),  # Traditional, as typed
         ("How much aid does a student with a disability receive each year?", ["money", "number"]),
         ("公办托育机构每个月收多少托育费？", ["money", "number"]),  # 多少 ... 费
