@@ -21,6 +21,13 @@ def _votes(path: Path, *votes: tuple[str, str, int]) -> Path:
     return path
 
 
+def _voted(path: Path, *votes: tuple[str, str, str, int]) -> Path:
+    """Write votes as the bot writes them, each with its voter's hash: (voter, q, p, vote)."""
+    lines = (vote_record(q, p, v, voter=f"{who:0>16}") + "\n" for who, q, p, v in votes)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
 def test_votes_are_summed_per_question_and_paragraph(tmp_path: Path) -> None:
     votes = read_votes(
         _votes(
@@ -39,12 +46,80 @@ def test_votes_are_summed_per_question_and_paragraph(tmp_path: Path) -> None:
     assert votes.rejected == {"青年路停水": frozenset({f"{DOC}#49"})}
 
 
+def test_a_voters_second_thumbs_up_counts_once(tmp_path: Path) -> None:
+    votes = read_votes(
+        _voted(
+            tmp_path / "votes.jsonl",
+            ("a", SHOWS, f"{DOC}#16", 1),
+            ("a", f" {SHOWS} ", f"{DOC}#16", 1),  # the same question, tapped again
+            ("b", SHOWS, f"{DOC}#16", -1),  # one 👍 and one 👎: no judgement
+        )
+    )
+    assert votes.lines == 3
+    assert votes.dataset.queries == [] and votes.rejected == {}
+
+
+def test_a_voters_last_vote_replaces_their_earlier_one(tmp_path: Path) -> None:
+    votes = read_votes(
+        _voted(
+            tmp_path / "votes.jsonl",
+            ("a", SHOWS, f"{DOC}#16", 1),
+            ("a", SHOWS, f"{DOC}#17", 1),
+            ("a", SHOWS, f"{DOC}#16", -1),  # changed their mind about #16
+            ("a", "青年路停水", f"{DOC}#49", 1),
+            ("a", "青年路停水", f"{DOC}#49", -1),
+        )
+    )
+    assert votes.dataset.qrels == {votes.dataset.queries[0].id: {f"{DOC}#17": 1}}
+    assert votes.rejected == {"青年路停水": frozenset({f"{DOC}#49"})}
+
+
+def test_the_votes_of_different_voters_all_count(tmp_path: Path) -> None:
+    votes = read_votes(
+        _voted(
+            tmp_path / "votes.jsonl",
+            ("a", SHOWS, f"{DOC}#16", 1),
+            ("b", SHOWS, f"{DOC}#16", 1),
+            ("c", SHOWS, f"{DOC}#16", -1),
+            ("c", SHOWS, f"{DOC}#16", -1),
+            ("c", SHOWS, f"{DOC}#16", -1),  # three taps of one voter: one 👎 against two 👍
+        )
+    )
+    assert votes.dataset.qrels == {votes.dataset.queries[0].id: {f"{DOC}#16": 1}}
+
+
+def test_a_file_from_before_voters_were_named_reads_as_it_did(tmp_path: Path) -> None:
+    # Lines as versions before "user" wrote them: each one counts, repeated or not.
+    old = [(SHOWS, f"{DOC}#16", 1), (SHOWS, f"{DOC}#16", 1), (SHOWS, f"{DOC}#16", -1)]
+    path = tmp_path / "votes.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"query": q, "paragraph": p, "vote": v, "time": "2024-05-01T08:30:00+00:00"})
+            + "\n"
+            for q, p, v in [*old, ("青年路停水", f"{DOC}#49", -1), ("青年路停水", f"{DOC}#49", 1)]
+        ),
+        encoding="utf-8",
+    )
+    votes = read_votes(path)
+    assert votes.lines == 5
+    assert [q.text for q in votes.dataset.queries] == [SHOWS]
+    assert votes.dataset.qrels == {"vote0001": {f"{DOC}#16": 1}}
+    assert votes.rejected == {}
+    # Votes the bot adds later, with voters, count next to the old ones.
+    with path.open("a", encoding="utf-8") as fh:
+        for _ in range(3):
+            fh.write(vote_record(SHOWS, f"{DOC}#16", -1, voter="0123456789abcdef") + "\n")
+    later = read_votes(path)  # 1 + 1 - 1 from the old lines, -1 once from the new: zero
+    assert later.dataset.queries == [] and later.rejected == {}
+
+
 @pytest.mark.parametrize(
     "line",
     [
         "not json",
         json.dumps({"query": "q", "paragraph": "d#1"}),
         '{"query": "q", "paragraph": "d#1", "vote": 5}',
+        '{"query": "q", "paragraph": "d#1", "vote": 1, "user": 734561298}',
     ],
 )
 def test_a_line_that_is_not_a_vote_is_a_one_line_error(tmp_path: Path, line: str) -> None:

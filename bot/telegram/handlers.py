@@ -554,7 +554,9 @@ class QABot:
         if path is None or doc is None or question is None:
             await query.answer(VOTE_LOST, show_alert=False)
             return
-        await self._in_thread(append_vote, path, question, f"{doc}#{press.number}", press.vote)
+        await self._in_thread(
+            append_vote, path, question, f"{doc}#{press.number}", press.vote, query.from_user.id
+        )
         await query.answer(VOTED.format(thumb="👍" if press.vote > 0 else "👎"))
 
     async def on_inline(self, update: Update, context: Context) -> None:

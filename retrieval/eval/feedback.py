@@ -1,8 +1,11 @@
 """Turn the bot's 👍/👎 votes into a question set, so users' judgements are scored like any other.
 
-Each line of the votes file is ``{"query", "paragraph": "doc#N", "vote": 1 | -1, "time"}``.
-The votes on one (question, paragraph) are summed: above zero the paragraph answers the
-question (relevance 1); below zero it does not. A question with at least one 👍 paragraph
+Each line of the votes file is ``{"query", "paragraph": "doc#N", "vote": 1 | -1, "user",
+"time"}``, "user" a keyed hash naming the voter. Only a voter's last vote on a (question,
+paragraph) counts: a second 👍 adds nothing, a 👎 after a 👍 replaces it. Lines without
+"user" (files from before voters were named) each count on their own. The votes that count
+on one (question, paragraph) are summed: above zero the paragraph answers the question
+(relevance 1); below zero it does not. A question with at least one 👍 paragraph
 is an answerable question of the set; one with only 👎 votes tells which paragraphs do not
 answer it, and is checked apart: is one of them still ranked first?
 """
@@ -44,6 +47,8 @@ def _records(path: Path) -> list[dict[str, object]]:
             ) from None
         if not isinstance(query, str) or not isinstance(paragraph, str) or vote not in (1, -1):
             raise DatasetError(f"{path} line {number}: vote must be 1 or -1, with text fields")
+        if not isinstance(record.get("user", ""), str):
+            raise DatasetError(f'{path} line {number}: "user" must be text, a voter hash')
         records.append(record)
     return records
 
@@ -55,11 +60,18 @@ def read_votes(path: Path) -> Votes:
         DatasetError: the file cannot be read, or a line is not a vote.
     """
     records = _records(path)
+    # (question, paragraph, voter) -> that voter's last vote; a line without a voter is keyed
+    # by its own position, so each such line stays a vote of its own.
+    last: dict[tuple[str, str, str | int], int] = {}
+    for position, record in enumerate(records):
+        voter = record.get("user")
+        who = voter if isinstance(voter, str) else position
+        key = (str(record["query"]).strip(), str(record["paragraph"]), who)
+        last[key] = int(record["vote"])  # type: ignore[call-overload]
     totals: dict[str, dict[str, int]] = {}
-    for record in records:
-        per_query = totals.setdefault(str(record["query"]).strip(), {})
-        paragraph = str(record["paragraph"])
-        per_query[paragraph] = per_query.get(paragraph, 0) + int(record["vote"])  # type: ignore[call-overload]
+    for (query, paragraph, _), vote in last.items():
+        per_query = totals.setdefault(query, {})
+        per_query[paragraph] = per_query.get(paragraph, 0) + vote
     queries: list[Query] = []
     qrels: dict[str, dict[str, int]] = {}
     rejected: dict[str, frozenset[str]] = {}
