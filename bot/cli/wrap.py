@@ -38,31 +38,35 @@ def _pieces(text: str) -> list[str]:
     Closing punctuation sticks to what comes before it, opening punctuation and escape codes
     to what follows.
     """
-    pieces: list[str] = []
+    # Each piece is gathered as a list of tokens and joined once at the end: adding to a string
+    # a character at a time is quadratic in a word of 100,000 characters.
+    pieces: list[list[str]] = []
     glue = ""  # escape codes and opening punctuation waiting for the next character
     in_word = False  # the last piece ends in a letter of a Latin word or number
     for token in re.findall(r"\033\[[0-9;]*m|.", text, flags=re.S):
         if token.startswith("\033") or token in _NO_END:
             glue += token
         elif token == " " and _short_aside(pieces):
-            pieces[-1] += token  # "(score 6.587)" stays on one line
+            pieces[-1].append(token)  # "(score 6.587)" stays on one line
         elif in_word and not glue and not token.isspace() and not _wide(token):
-            pieces[-1] += token  # a Latin word or a number goes on, with its "." or ","
+            pieces[-1].append(token)  # a Latin word or a number goes on, with its "." or ","
         elif token in _NO_START and pieces and not glue:
-            pieces[-1] += token
+            pieces[-1].append(token)
             in_word = False
         else:
-            pieces.append(glue + token)
+            pieces.append([glue, token])
             glue = ""
             in_word = not token.isspace() and not _wide(token)
     if glue:
-        pieces.append(glue)
-    return pieces
+        pieces.append([glue])
+    return ["".join(piece) for piece in pieces]
 
 
-def _short_aside(pieces: list[str]) -> bool:
+def _short_aside(pieces: list[list[str]]) -> bool:
     """Tell whether the last piece opens a short Latin aside in brackets: "(score"."""
-    last = _ESCAPE.sub("", pieces[-1]) if pieces else ""
+    if not pieces or len(pieces[-1]) > 24:  # tokens: at most 12 characters and their codes
+        return False
+    last = _ESCAPE.sub("", "".join(pieces[-1]))
     return last.startswith("(") and ")" not in last and len(last) < 12 and last.isascii()
 
 
