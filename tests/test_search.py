@@ -14,7 +14,7 @@ from retrieval.engine import Engine
 from retrieval.errors import QabotError, Remedy
 from retrieval.search import LEXICAL_WEIGHT, Searcher, confidence, ranking_method
 from retrieval.search.fusion import RANKING_METHODS
-from retrieval.search.searcher import DENSE_QUESTION_CHARS
+from retrieval.search.searcher import DENSE_QUESTION_CHARS, dense_text
 from tests.conftest import FakeEncoder
 
 DOC = "shanxi-taiyuan-news-2023-08-30"
@@ -141,8 +141,9 @@ def test_the_dense_half_reads_the_start_of_a_long_question(
     searcher: Searcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A pasted page costs the encoder one short window, not seconds the bot's other users
-    # wait for; the lexical half still reads every word.
-    question = "迎泽大街停水时间" + "请问" * 990
+    # wait for; its start and its end (where the question often is) are read, and the
+    # lexical half still reads every word.
+    question = "请看这段：" + "请问" * 990 + "迎泽大街停水时间"
     seen: list[str] = []
 
     class Recording(FakeEncoder):
@@ -152,6 +153,8 @@ def test_the_dense_half_reads_the_start_of_a_long_question(
 
     monkeypatch.setattr(searcher, "_encoder", Recording())
     answer = searcher.search(question)
-    assert seen == [question[:DENSE_QUESTION_CHARS]]
+    half = DENSE_QUESTION_CHARS // 2
+    assert seen == [f"{question[:half]} … {question[-half:]}"]
     assert len(question) > 2 * DENSE_QUESTION_CHARS
+    assert dense_text("迎泽大街停水时间") == "迎泽大街停水时间"
     assert answer.passages[0].paragraph.number in (49, 50)  # the two water-cut notices

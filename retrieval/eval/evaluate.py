@@ -23,6 +23,7 @@ from retrieval.search import (
     check_question,
 )
 from retrieval.search.rerank import RERANKERS
+from retrieval.search.searcher import dense_text
 
 # Names as ir-measures spells them; RR@10 is cut at 10 (pytrec_eval's recip_rank is not).
 MEASURES = ("R@1", "R@3", "R@5", "R@10", "RR@10", "nDCG@10")
@@ -93,8 +94,9 @@ def _encode_questions(
     vectors: dict[str, np.ndarray] = {}
     started = time.perf_counter()
     for q in tqdm(queries, desc="embedding questions", disable=not progress, file=sys.stderr):
-        if q.text not in vectors:
-            vectors[q.text] = encoder.encode_queries([q.text])[0]
+        text = dense_text(q.text)  # what Searcher.query_vector asks the encoder for
+        if text not in vectors:
+            vectors[text] = encoder.encode_queries([text])[0]
     return vectors, time.perf_counter() - started
 
 

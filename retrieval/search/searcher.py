@@ -56,6 +56,16 @@ TRANSLATION_MIX = 0.5
 DENSE_QUESTION_CHARS = 256
 
 
+def dense_text(text: str) -> str:
+    """Return what the dense half reads of a question: all of it, or for a longer one its
+    first and last DENSE_QUESTION_CHARS / 2 characters (a pasted passage is often followed by
+    the question about it: `请看这段：…… 问：什么时候停水？`)."""
+    if len(text) <= DENSE_QUESTION_CHARS:
+        return text
+    half = DENSE_QUESTION_CHARS // 2
+    return f"{text[:half]} … {text[-half:]}"
+
+
 @dataclass(frozen=True)
 class Passage:
     """One ranked paragraph for a question."""
@@ -145,12 +155,10 @@ class Searcher:
 
     def query_vector(self, query: str, matched: LexicalQuery) -> np.ndarray:
         """Return the dense half's vector of the question (with its translation's, if any),
-        read from its first DENSE_QUESTION_CHARS characters."""
+        as much of them as it reads (dense_text)."""
         if matched.text == query:
-            return self.encoder.encode_queries([query[:DENSE_QUESTION_CHARS]])[0]
-        both = self.encoder.encode_queries(
-            [query[:DENSE_QUESTION_CHARS], matched.text[:DENSE_QUESTION_CHARS]]
-        )
+            return self.encoder.encode_queries([dense_text(query)])[0]
+        both = self.encoder.encode_queries([dense_text(query), dense_text(matched.text)])
         vector = both[0] + TRANSLATION_MIX * both[1]
         return (vector / np.linalg.norm(vector)).astype(np.float32)
 
