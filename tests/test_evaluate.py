@@ -10,9 +10,10 @@ import pytest
 
 from bot.cli.main import main
 from retrieval.config import BUNDLED_CORPUS
+from retrieval.engine import Engine
 from retrieval.eval.beir import DatasetError, Query, corpus_records, load_dataset
 from retrieval.eval.evaluate import MethodResult, gold_rank, run_dict, score
-from retrieval.eval.targets import GOLD_SET
+from retrieval.eval.targets import GOLD_SET, open_gold, over_served_index
 from retrieval.ingest import load_documents
 from tests.conftest import DATA
 
@@ -228,6 +229,21 @@ def test_a_set_without_a_corpus_is_asked_of_the_bots_own_index(
     _check_floor(result, {"hybrid": {"R@1": 0.78, "R@3": 0.98}, "dense": {"R@1": 0.8}})
     conf = result["confidence"]
     assert isinstance(conf, dict) and conf["answerable_flagged"] <= 0.06
+
+
+@pytest.mark.slow
+def test_a_set_without_its_corpus_naming_other_paragraphs_says_what_is_missing(
+    seed_engine: Engine, tmp_path: Path
+) -> None:
+    # A BEIR set copied without its corpus.jsonl: its ids are not the bot's paragraphs.
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "谁"}\n', encoding="utf-8")
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tDEV_0\t1\n")
+    assert over_served_index(tmp_path)
+    with pytest.raises(DatasetError, match="has no corpus.jsonl") as problem:
+        open_gold(seed_engine, tmp_path)
+    assert "'DEV_0'" in str(problem.value) and "DOC#N" in str(problem.value)
+    assert problem.value.remedy is None  # not "update the gold set"
 
 
 @pytest.mark.slow

@@ -190,18 +190,25 @@ def open_gold(engine: Engine, directory: Path = GOLD_SET) -> Target:
     over_served_index) over the bot's own index of its corpus.
 
     Raises:
-        DatasetError: the gold set names a paragraph the corpus no longer has.
+        DatasetError: the set names a paragraph the corpus does not have (for another set than
+            the gold set: it may be a BEIR set without its corpus.jsonl).
     """
     dataset = load_dataset(directory, need_corpus=False)
     searcher = engine.searcher
     for qid, rels in dataset.qrels.items():
         for pid in rels:
-            if not _has_paragraph(searcher, pid):
+            if _has_paragraph(searcher, pid):
+                continue
+            if directory != GOLD_SET:
                 raise DatasetError(
-                    f"{directory} names paragraph {pid!r} (for {qid}), which the corpus does "
-                    "not have",
-                    remedy=Remedy.UPDATE_GOLD,
+                    f"{directory} has no {CORPUS}, so it is asked of the bot's own corpus, "
+                    f"which has no paragraph {pid!r} (for {qid}); add the set's {CORPUS} "
+                    "(BEIR layout), or name the corpus's paragraphs as DOC#N"
                 )
+            raise DatasetError(
+                f"{directory} names paragraph {pid!r} (for {qid}), which the corpus does not have",
+                remedy=Remedy.UPDATE_GOLD,
+            )
     return _served_target(dataset, searcher)
 
 
