@@ -54,7 +54,8 @@ def test_a_vote_names_its_voter_by_a_keyed_hash_never_by_their_id(tmp_path: Path
     text = path.read_text(encoding="utf-8")
     record = json.loads(text)
     key = bytes.fromhex(key_path(path).read_text(encoding="ascii").strip())
-    expected = hmac.new(key, b"734561298", hashlib.sha256).hexdigest()[:16]
+    message = "734561298\0青年路停水？\0news#49".encode()
+    expected = hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
     assert record["user"] == expected and re.fullmatch(r"[0-9a-f]{16}", record["user"])
     assert "734561298" not in text and "734_561_298" not in text
     assert len(key) == 32 and stat.S_IMODE(key_path(path).stat().st_mode) == 0o600
@@ -64,13 +65,15 @@ def test_the_key_beside_the_votes_is_made_once_and_reused_by_a_new_writer(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "votes.jsonl"
-    first = VoteWriter(path).voter(42)
+    first = VoteWriter(path).voter(42, "问", "news#1")
     key = key_path(path).read_bytes()
     again = VoteWriter(path)  # as after a restart of the bot: the key is read from the file
-    assert again.voter(42) == first and again.voter(43) != first
+    assert again.voter(42, " 问 ", "news#1") == first and again.voter(43, "问", "news#1") != first
     assert key_path(path).read_bytes() == key
+    # One person's votes on other questions or paragraphs are not tied to this one.
+    assert again.voter(42, "另一个问题", "news#1") != first != again.voter(42, "问", "news#2")
     # Another votes file has a key of its own: its hashes cannot be matched with these.
-    assert VoteWriter(tmp_path / "other.jsonl").voter(42) != first
+    assert VoteWriter(tmp_path / "other.jsonl").voter(42, "问", "news#1") != first
 
 
 def test_writers_in_several_processes_share_one_key_and_write_whole_lines(
@@ -84,7 +87,7 @@ def test_writers_in_several_processes_share_one_key_and_write_whole_lines(
     runs = [subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=REPO) for _ in range(4)]
     assert [run.wait(timeout=120) for run in runs] == [0] * 4
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 200 and len({r["user"] for r in records}) == 1
+    assert len(records) == 200 and len({(r["paragraph"], r["user"]) for r in records}) == 50
     assert sorted(tmp_path.iterdir()) == [path, key_path(path)]  # no temporary key left
 
 

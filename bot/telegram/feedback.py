@@ -1,7 +1,8 @@
 """Votes on answers (👍/👎), appended to a JSONL file that `qabot eval --feedback` scores.
 
-Each vote names its voter by a keyed hash of their Telegram id, so the reader can keep one
-vote per person without the file holding who they are. The key is random, made on the first
+Each vote names its voter by a keyed hash of their Telegram id with the question and the
+paragraph, so the reader can keep one vote per person on each, without the file holding who
+they are or which other questions they voted on. The key is random, made on the first
 vote and kept beside the votes file (`votes.jsonl.key`, readable by its owner only): it does
 not change when the bot's token is rotated, and whoever is given the votes file alone cannot
 test ids against the hashes (Telegram ids are few enough to try them all with a known key).
@@ -118,13 +119,19 @@ class VoteWriter:
                 self._key = _read_key(where)
             return self._key
 
-    def voter(self, user_id: int) -> str:
-        """Return the voter's hash: HMAC-SHA256 of the id under the file's key, 16 hex digits.
+    def voter(self, user_id: int, query: str, paragraph_id: str) -> str:
+        """Return the voter's hash for one (question, paragraph): HMAC-SHA256 of the id, the
+        question and the paragraph under the file's key, 16 hex digits.
+
+        The reader needs to know only that two votes on the same question and paragraph come
+        from one person; a hash of the id alone would also tie together every question that
+        person voted on.
 
         Raises:
             VoteKeyError: the key file cannot be read or made, or holds no key.
         """
-        digest = hmac.new(self._loaded_key(), str(user_id).encode(), hashlib.sha256)
+        message = f"{user_id}\0{query.strip()}\0{paragraph_id}".encode()
+        digest = hmac.new(self._loaded_key(), message, hashlib.sha256)
         return digest.hexdigest()[:VOTER_HEX]
 
     def append(self, query: str, paragraph_id: str, vote: int, user_id: int | None) -> None:
@@ -136,7 +143,7 @@ class VoteWriter:
         voter = None
         if user_id is not None:
             try:
-                voter = self.voter(user_id)
+                voter = self.voter(user_id, query, paragraph_id)
             except VoteKeyError as exc:
                 logger.error("%s; the vote is kept without its voter", exc)
         data = (vote_record(query, paragraph_id, vote, voter=voter) + "\n").encode("utf-8")
