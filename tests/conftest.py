@@ -18,6 +18,8 @@ from retrieval.engine import Engine
 from retrieval.ingest import load_documents
 from retrieval.search import Searcher
 from retrieval.store.index import build_index
+from tests.support.running_bot import RunningBot
+from tests.support.telegram_server import BotAPIServer
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = BUNDLED_CORPUS / "shanxi-taiyuan-news-2023-08-30.md"
@@ -120,3 +122,17 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     encoder = FakeEncoder()
     index = build_index(folder / "idx", documents, encoder, lambda _: None, progress=False)
     return Searcher(index, lambda: encoder)
+
+
+# The Telegram tests: a Bot API server on 127.0.0.1 per test module, and the real bot on it.
+@pytest.fixture(scope="module")
+def server() -> Iterator[BotAPIServer]:
+    with BotAPIServer() as api:
+        yield api
+
+
+@pytest.fixture
+def bot(server: BotAPIServer, seed_engine: Engine) -> Iterator[RunningBot]:
+    """The bot with default settings over the bundled corpus and the real default model."""
+    with RunningBot(server, seed_engine) as running:
+        yield running

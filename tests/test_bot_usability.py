@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ pytestmark = pytest.mark.slow
 
 _users = itertools.count(3001)
 _groups = itertools.count(-3001)
-_taps = itertools.count(1)
 DOC = "shanxi-taiyuan-news-2023-08-30"
 WATER = "迎泽大街什么时候停水？"
 ERROR_TEXT = "出了点问题"
@@ -34,42 +32,6 @@ def new_user() -> int:
 
 def new_group(server: BotAPIServer) -> dict[str, Any]:
     return server.group(next(_groups))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[BotAPIServer]:
-    with BotAPIServer() as api:
-        yield api
-
-
-@pytest.fixture
-def bot(server: BotAPIServer, seed_engine: Engine) -> Iterator[RunningBot]:
-    """The bot with default settings over the bundled corpus and the real default model."""
-    with RunningBot(server, seed_engine) as running:
-        yield running
-
-
-def tap(server: BotAPIServer, user_id: int, message: dict[str, Any], data: str) -> str:
-    """Press a button with this callback data on message as it is now; return the query id.
-
-    Two taps with the same data are a double tap: the second comes from the same message as
-    the first, before the bot has changed it (server.press reads the message as it is then).
-    """
-    query_id = f"tap-{next(_taps)}"
-    with server._cond:
-        server.callback_answers[query_id] = False
-    server._push(
-        {
-            "callback_query": {
-                "id": query_id,
-                "from": server.user(user_id),
-                "message": server.message(message),
-                "chat_instance": str(message["chat"]["id"]),
-                "data": data,
-            }
-        }
-    )
-    return query_id
 
 
 def answered(server: BotAPIServer, query_id: str) -> Call:
@@ -129,7 +91,7 @@ def test_a_double_tap_on_next_paragraph_moves_once_without_an_error(
     context = server.wait_sent(server.send(user, "/p 17"))[0]
     message = server.message(context.result)
     data = context_data(DOC, 18, move=True)
-    first, second = tap(server, user, message, data), tap(server, user, message, data)
+    first, second = server.press_data(user, message, data), server.press_data(user, message, data)
     assert answered(server, first) and answered(server, second)
     moved = server.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == user)
     assert "» §18" in moved[0].text
@@ -146,7 +108,7 @@ def test_a_double_tap_on_more_results_sends_the_page_once(
     answer = server.wait_replies(server.send(user, WATER))[0]
     message = server.message(answer.result)
     (more,) = [b["callback_data"] for b in answer.buttons() if b["text"].startswith("更多结果")]
-    first, second = tap(server, user, message, more), tap(server, user, message, more)
+    first, second = server.press_data(user, message, more), server.press_data(user, message, more)
     assert answered(server, first) and answered(server, second)
     server.wait_for(
         lambda c: c.method == "sendMessage" and c.chat_id == user and "第 4–6 条" in c.text
@@ -163,7 +125,7 @@ def test_hand_made_button_data_is_refused_as_stale(
     user = new_user()
     answer = server.wait_replies(server.send(user, WATER))[0]
     key = context_data(DOC, 1).split("|")[1]
-    query = tap(server, user, server.message(answer.result), data.format(key=key))
+    query = server.press_data(user, server.message(answer.result), data.format(key=key))
     alert = answered(server, query)
     assert alert.params.get("show_alert") and "按钮已失效" in alert.text
     assert len(sent_to(server, user)) == 1  # only the answer to the question
@@ -226,11 +188,14 @@ def test_a_bare_mention_or_ask_in_reply_asks_the_quoted_question(
     group, asker, helper = new_group(server), new_user(), new_user()
     quoted = "有人知道迎泽大街什么时候停水吗？"
     original = server.send(asker, quoted, chat=group)
-    for addressing in (f"@{BOT_USERNAME}", "/ask", f"/ask@{BOT_USERNAME}"):
+    for addressing in (f"@{BOT_USERNAME}", "/ask", f"/ask@{BOT_USERNAME}", f"@{BOT_USERNAME} ?"):
         reply = server.send(helper, addressing, chat=group, reply_to=original)
         answer = server.wait_replies(reply)[0]
         assert answer.text.startswith(f"🔎 <b>{quoted}</b>")
         assert "§49" in answer.text
+    # A request for help with nothing quoted is one.
+    helped = server.wait_replies(server.send(helper, f"@{BOT_USERNAME} ?", chat=group))[0]
+    assert parse_html(helped.text).startswith("怎么提问")
     # With nothing quoted, a hint that speaks of what the user did.
     alone = server.wait_replies(server.send(helper, f"@{BOT_USERNAME}", chat=group))[0]
     assert f"请在 @{BOT_USERNAME} 后面写上问题" in parse_html(alone.text)

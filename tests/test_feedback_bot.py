@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.slow
 _users = itertools.count(734_561_001)
 QUESTION = "免费送戏下乡完成了多少场？"
 DOC = "shanxi-taiyuan-news-2023-08-30"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[BotAPIServer]:
-    with BotAPIServer() as api:
-        yield api
 
 
 def _answer(server: BotAPIServer, user: int) -> tuple[dict[str, Any], str]:

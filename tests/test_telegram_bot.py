@@ -10,7 +10,6 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,19 +42,6 @@ STICKER = {
 
 def new_user() -> int:
     return next(_users)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[BotAPIServer]:
-    with BotAPIServer() as api:
-        yield api
-
-
-@pytest.fixture
-def bot(server: BotAPIServer, seed_engine: Engine) -> Iterator[RunningBot]:
-    """The bot with default settings over the bundled corpus and the real default model."""
-    with RunningBot(server, seed_engine) as running:
-        yield running
 
 
 def _corpus_engine(

@@ -269,8 +269,10 @@ class QABot:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        # A bare mention or /ask in reply to someone's message asks that message's question.
-        question = question or self._quoted_question(message, context.bot)
+        # A bare mention or /ask (or `@bot ?`) in reply to someone's message asks that
+        # message's question.
+        if not question or small_talk(question) == "help":
+            question = self._quoted_question(message, context.bot) or question
         if not question:
             await message.reply_text(escape(self._empty_hint(message, context.bot)))
             return

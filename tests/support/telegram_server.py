@@ -358,6 +358,12 @@ class BotAPIServer:
         rows = (current.get("reply_markup") or {}).get("inline_keyboard", [])
         buttons = [b for row in rows for b in row if b["text"].startswith(label)]
         assert buttons, f"no button {label!r} under message: {rows}"
+        return self.press_data(user_id, current, buttons[0]["callback_data"])
+
+    def press_data(self, user_id: int, message: dict[str, Any], data: str) -> str:
+        """Press a button with this callback data under the message as it is now (a button
+        the bot may never have made); return the query id."""
+        current = self.message(message)
         query_id = str(next(self._ids))
         with self._cond:
             self.callback_answers[query_id] = False
@@ -368,7 +374,7 @@ class BotAPIServer:
                     "from": self.user(user_id),
                     "message": current,
                     "chat_instance": str(current["chat"]["id"]),
-                    "data": buttons[0]["callback_data"],
+                    "data": data,
                 }
             }
         )
