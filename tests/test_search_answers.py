@@ -176,3 +176,16 @@ def test_the_clause_an_expression_ends_is_its_own_not_the_next_ones() -> None:
     # 通过食堂供餐的学校 says what 115所 is: it is not 169所's clause before.
     lunch = "其中115所通过食堂供餐的学校全部完成改造,169所全部完成招标。"
     assert answer("有多少所学校通过食堂供餐？", lunch) == "115所"
+
+
+LUNCH = (
+    "我省确定今年在284所城区小学推进实施“放心午餐”工程,"
+    "省财政专门安排2.02亿元专项资金用于这些学校建设改造食堂、午休场所等。"
+)
+
+
+def test_an_amount_per_unit_is_not_answered_by_a_total() -> None:
+    # The page never says what a meal costs; its sum is the programme's budget.
+    assert answer("“放心午餐”每个学生每顿饭要交多少钱？", LUNCH) is None
+    assert answer("“放心午餐”工程省财政专门安排了多少专项资金？", LUNCH) == "2.02亿元"
+    assert answer("研究生每人每年资助多少元？", STUDENTS) == "6000元"

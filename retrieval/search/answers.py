@@ -125,6 +125,10 @@ _MEASURES = tuple(
         ("人口|人数", "人|万|亿|\\d"),
     )
 )
+# A question asking for an amount per person, per meal, per unit (每人每月, 每顿饭, 每部, 人均) is
+# answered only from a sentence that speaks per unit too: a total beside it is no answer.
+_PER_UNIT = re.compile(r"每[一个位名人户部台件所家顿餐次天日周月年年度学生]|人均|平均每")
+_PER_UNIT_ANSWER = re.compile(r"每|人均|均|/|／|一[个位名人户部台件所家顿餐次天日周月年]")
 # A calendar year (or a span of years, or a bare 1990) counts nothing.
 # What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
 _CHANGE = re.compile(
@@ -253,7 +257,17 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
         if best[0] == second[0] and best[1] - second[1] < MARGIN:
             return None
     chosen = next(f for f in found if f.near == best)
+    if _PER_UNIT.search(asked) and not _PER_UNIT_ANSWER.search(_sentence(text, chosen.start)):
+        return None  # 每顿饭多少钱 is not answered by a total (2.02亿元专项资金)
     return chosen.start, chosen.end
+
+
+def _sentence(text: str, at: int) -> str:
+    """Return the sentence of text holding position `at`."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    start = ends[-1] if ends else 0
+    found = _SENTENCE_END.search(text, at)
+    return text[start : found.end() if found else len(text)]
 
 
 def _expressions(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
