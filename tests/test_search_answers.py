@@ -189,3 +189,10 @@ def test_an_amount_per_unit_is_not_answered_by_a_total() -> None:
     assert answer("“放心午餐”每个学生每顿饭要交多少钱？", LUNCH) is None
     assert answer("“放心午餐”工程省财政专门安排了多少专项资金？", LUNCH) == "2.02亿元"
     assert answer("研究生每人每年资助多少元？", STUDENTS) == "6000元"
+
+
+def test_a_figure_of_this_year_does_not_answer_for_next_year() -> None:
+    done = "截至8月27日,全省已提前超额完成年度任务,共免费送戏13329场,完成率为133.29%。"
+    assert answer("明年计划免费送戏多少场？", done) is None
+    assert answer("今年免费送戏多少场？", done) == "13329场"
+    assert answer("去年送戏多少场？", "2022年共送戏12000场。") == "12000场"  # a year named

@@ -129,6 +129,9 @@ _MEASURES = tuple(
 # answered only from a sentence that speaks per unit too: a total beside it is no answer.
 _PER_UNIT = re.compile(r"每[一个位名人户部台件所家顿餐次天日周月年年度学生]|人均|平均每")
 _PER_UNIT_ANSWER = re.compile(r"每|人均|均|/|／|一[个位名人户部台件所家顿餐次天日周月年]")
+# A question about another year than the one written of (明年, 去年) is answered only from a
+# sentence that names it, or names a year.
+_OTHER_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|来年")
 # A calendar year (or a span of years, or a bare 1990) counts nothing.
 # What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
 _CHANGE = re.compile(
@@ -257,8 +260,12 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
         if best[0] == second[0] and best[1] - second[1] < MARGIN:
             return None
     chosen = next(f for f in found if f.near == best)
-    if _PER_UNIT.search(asked) and not _PER_UNIT_ANSWER.search(_sentence(text, chosen.start)):
+    sentence = _sentence(text, chosen.start)
+    if _PER_UNIT.search(asked) and not _PER_UNIT_ANSWER.search(sentence):
         return None  # 每顿饭多少钱 is not answered by a total (2.02亿元专项资金)
+    other_year = _OTHER_YEAR.search(asked)
+    if other_year and other_year.group() not in sentence and not _YEAR.search(sentence):
+        return None  # 明年计划多少场 is not answered by this year's count
     return chosen.start, chosen.end
 
 
