@@ -196,3 +196,5 @@ def test_a_figure_of_this_year_does_not_answer_for_next_year() -> None:
     assert answer("明年计划免费送戏多少场？", done) is None
     assert answer("今年免费送戏多少场？", done) == "13329场"
     assert answer("去年送戏多少场？", "2022年共送戏12000场。") == "12000场"  # a year named
+    # 提前年度 and 以后年 name no other year.
+    assert answer("提前年度任务完成了多少场？", done) == "13329场"

@@ -127,11 +127,12 @@ _MEASURES = tuple(
 )
 # A question asking for an amount per person, per meal, per unit (每人每月, 每顿饭, 每部, 人均) is
 # answered only from a sentence that speaks per unit too: a total beside it is no answer.
-_PER_UNIT = re.compile(r"每[一个位名人户部台件所家顿餐次天日周月年年度学生]|人均|平均每")
+_PER_UNIT = re.compile(r"每(?:[一个位名人户部台件所家顿餐次天日周月年]|学生)|人均|平均每")
 _PER_UNIT_ANSWER = re.compile(r"每|人均|均|/|／|一[个位名人户部台件所家顿餐次天日周月年]")
 # A question about another year than the one written of (明年, 去年) is answered only from a
 # sentence that names it, or names a year.
-_OTHER_YEAR = re.compile(r"明年|去年|前年|后年|下一年|上一年|来年")
+# (Not the 前年/后年 of 提前年度, 以后年收入.)
+_OTHER_YEAR = re.compile(r"明年|去年|(?<![以提之此最])前年|(?<![以之此然最])后年|下一年|上一年")
 # A calendar year (or a span of years, or a bare 1990) counts nothing.
 # What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
 _CHANGE = re.compile(
