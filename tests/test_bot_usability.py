@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.telegram import handlers
 from bot.telegram.buttons import context_data
 from retrieval.engine import Engine
 from tests.support.running_bot import RunningBot
@@ -116,6 +117,28 @@ def test_a_double_tap_on_more_results_sends_the_page_once(
     texts = sent_to(server, user, 1.0)
     assert sum("第 4–6 条" in t for t in texts) == 1
     assert not any(ERROR_TEXT in t for t in texts)
+
+
+def test_a_double_tap_on_a_button_that_stays_sends_once_and_a_later_press_works(
+    server: BotAPIServer, bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers, "DOUBLE_TAP_SECONDS", 0.5)
+    user = new_user()
+    greeting = server.wait_sent(server.send(user, "/start"))[0]
+    example = server.message(greeting.result)
+    answer = server.wait_replies(server.send(user, WATER))[0]
+    message = server.message(answer.result)
+    (book,) = [b["callback_data"] for b in answer.buttons() if b["text"].startswith("📖")][:1]
+    (ask,) = [b["callback_data"] for b in greeting.buttons()][:1]
+    for pressed, data, shown in ((message, book, "§4"), (example, ask, "🔎")):
+        before = len(sent_to(server, user, 0.0))
+        taps = [server.press_data(user, pressed, data) for _ in range(2)]
+        assert all(answered(server, tap) for tap in taps)
+        assert len(sent_to(server, user, 1.0)) == before + 1  # one reply for the double tap
+        time.sleep(0.6)  # past the double-tap window: pressed again, it answers again
+        assert answered(server, server.press_data(user, pressed, data))
+        assert len(sent_to(server, user, 1.0)) == before + 2
+        assert shown in sent_to(server, user, 0.0)[-1]
 
 
 @pytest.mark.parametrize("data", ["m|-5|迎泽大街", "n|{key}|-1", "c|{key}|0", "v|+1|{key}|-3"])

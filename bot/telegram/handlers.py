@@ -7,6 +7,7 @@ import contextlib
 import logging
 import math
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,7 @@ from telegram.ext import (
 
 from bot.telegram.buttons import (
     ASK,
+    CONTEXT,
     MORE,
     MOVE,
     VOTE,
@@ -109,6 +111,9 @@ _COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?=\s|$)")
 # "More results" buttons already pressed (chat, message, offset), so a double tap sends the
 # page once; a used button is gone from the message, so only recent ones need remembering.
 PRESSED_KEPT = 4096
+# A button that stays under its message (📖 §N, an example question) pressed again this soon
+# by the same person is a double tap: answered quietly, not sent twice. Later it works again.
+DOUBLE_TAP_SECONDS = 2.0
 
 
 def _replies_to_bot(message: Message, bot_id: int) -> bool:
@@ -149,6 +154,8 @@ class QABot:
         self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="qabot-search")
         self._reindexing = asyncio.Lock()
         self._pressed: OrderedDict[tuple[int, int, int], None] = OrderedDict()
+        # (chat, message, user, button data) -> when it was last pressed (time.monotonic()).
+        self._tapped: dict[tuple[int, int, int, str], float] = {}
 
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers: access first, then commands, questions, buttons, inline."""
@@ -460,12 +467,28 @@ class QABot:
         if press is None or message is None:
             await query.answer(STALE, show_alert=True)
             return
+        if press.action in (ASK, CONTEXT) and self._double_tap(
+            (message.chat_id, message.message_id, query.from_user.id, query.data or "")
+        ):
+            await query.answer()  # the answer to the first tap is on its way
+            return
         if press.action in (MORE, ASK):
             await self._press_question(update, context, press, message)
         elif press.action == VOTE:
             await self._press_vote(update, context, press, message)
         else:
             await self._press_context(update, context, press, message)
+
+    def _double_tap(self, tapped: tuple[int, int, int, str]) -> bool:
+        """Remember a press of a button that stays; return True if it repeats one just made."""
+        now = time.monotonic()
+        if len(self._tapped) > PRESSED_KEPT:  # forget the presses too old to matter
+            self._tapped = {k: t for k, t in self._tapped.items() if now - t < DOUBLE_TAP_SECONDS}
+        last = self._tapped.get(tapped)
+        if last is not None and now - last < DOUBLE_TAP_SECONDS:
+            return True
+        self._tapped[tapped] = now
+        return False
 
     def _first_press(self, pressed: tuple[int, int, int]) -> bool:
         """Remember a "more results" press; return False if it was pressed already."""
