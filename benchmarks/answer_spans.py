@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retrieval.search.answers import answer_span  # noqa: E402
+from retrieval.search.answers import EXPRESSIONS, answer_span  # noqa: E402
 from retrieval.search.asks import asked_kinds  # noqa: E402
 from training.data import DATA_DIR, load_split  # noqa: E402
 
@@ -107,7 +107,7 @@ def measure(cases: Iterable[Case], show: int) -> dict[str, object]:
     wrong: list[str] = []
     for case in cases:
         questions += 1
-        kinds = asked_kinds(case.question)
+        kinds = tuple(k for k in asked_kinds(case.question) if k.name in EXPRESSIONS)
         if not kinds:
             continue
         kind = next((k for k in kinds if k.decisive), kinds[0]).name

@@ -38,6 +38,10 @@ WATER = "太原市自来水公司将于8月31日9时至19时对青年路供水�
         ("How much of the funding comes from the provincial budget?", ["money", "number"]),
         ("截至7月民生支出占全省一般公共预算支出的比例是多少？", ["share", "number"]),
         ("By what percentage did tax relief grow last year?", ["share"]),
+        ("杨俊民担任什么职务？", ["post"]),
+        ("钱烈宪现在的职务是什么？", ["post"]),  # CMRC 2018 train
+        ("What position does Yang Junmin hold?", ["post"]),
+        ("曾心梅从事什么职业？", []),  # an occupation: 歌手, 足球员, no list of titles
         ("青年路什么时候停水？", []),  # a date or a time: too varied to check by pattern
         ("为什么电话本不受版权法保护？", []),  # 为什么 + 电话, not 什么电话
     ],
@@ -87,6 +91,20 @@ def test_the_searcher_says_not_found_when_the_first_passage_lacks_it(searcher: S
     assert (answer.confident, answer.confidence, answer.missing) == (False, 0.0, "money")
     fine = searcher.search("迎泽大街停水是几点到几点？")
     assert fine.missing is None
+
+
+def test_a_post_only_ranks() -> None:
+    # §33 quotes 杨俊民 without his title; §32 names it: the quote moves below, but a
+    # passage without a title may still answer (`被授予什么头衔` -> 社会主义劳动英雄).
+    quote = "“诚挚邀请广大台商企业家,在海峡两岸(太原)产业园扎根。”杨俊民向大家发出邀请。"
+    titled = "太原运营中心常务副主任杨俊民介绍,海峡两岸(太原)产业园位于太忻一体化经济区。"
+    texts = {1: quote, 2: titled}
+    moved = prefer_what_is_asked("杨俊民担任什么职务？", [(1, 3.0), (2, 2.5)], texts.__getitem__)
+    assert moved == [(2, 2.5), (1, 3.0 - KIND_PENALTY)]
+    assert missing_kind("杨俊民担任什么职务？", quote) is None
+    for title in ("市科技局局长", "董事长", "省长", "教授", "总经理", "副主席"):
+        kept = prefer_what_is_asked("他担任什么职务？", [(1, 1.0)], lambda _, t=title: t)
+        assert kept == [(1, 1.0)], title
 
 
 def test_passages_without_what_is_asked_for_move_down() -> None:

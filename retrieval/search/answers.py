@@ -215,7 +215,8 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     """
     if is_latin(question) and not is_latin(passage):
         return None  # read through its translation: its words are not the passage's
-    kinds = asked_kinds(question)
+    # A post (主任, 局长) has no expression read here.
+    kinds = tuple(k for k in asked_kinds(question) if k.name in EXPRESSIONS)
     asked = aligned_text(question)
     if not kinds or _ASKS_ANOTHER.search(asked):
         return None
