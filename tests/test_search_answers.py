@@ -198,3 +198,16 @@ def test_a_figure_of_this_year_does_not_answer_for_next_year() -> None:
     assert answer("去年送戏多少场？", "2022年共送戏12000场。") == "12000场"  # a year named
     # 提前年度 and 以后年 name no other year.
     assert answer("提前年度任务完成了多少场？", done) == "13329场"
+
+
+def test_a_change_does_not_answer_for_the_level_reached() -> None:
+    raised = (
+        "目前,省级低保家庭高龄老人生活补贴每人每月提高20元标准已全部落实到位。"
+        "今年1月至8月份累计发放补贴760422人次,补贴5746.72万元。"
+    )
+    # The page says by how much the allowance rose, never what it now is.
+    assert answer("补贴提高以后，每人每月一共能领多少钱？", raised) is None
+    assert answer("高龄老人生活补贴每人每月提高了多少钱？", raised) == "20元"
+    assert answer("高龄老人生活补贴每人每月提高多少元？", raised) == "20元"
+    # A level reached is no change: 增加至 leads the new value.
+    assert answer("AED今年一共配置多少台？", "配置数量从800台增加至1000台。") == "1000台"

@@ -139,6 +139,13 @@ _CHANGE = re.compile(
     r"\s*(?:增加|增长|提高|提升|扩大|上升|下降|减少|降低|调整|上调|下调|变)?\s*(?:至|到|为)\s*"
 )
 _LEAD = 8  # characters before an old value that may name what it is of: 2022年的
+# A figure a change verb leads (`每人每月提高20元`, `增支217.5亿元`) is the change, not the level
+# reached: it does not answer a question asking for the total or the level (`提高以后每人每月一共
+# 能领多少钱`), unless the question asks for the change itself (`提高了多少`).
+_RAISE = r"提高|提升|增加|增长|增支|上涨|上调|涨|下降|减少|降低|下调|减"
+_DELTA = re.compile(rf"(?:{_RAISE})了?\s*$")
+_ASKS_LEVEL = re.compile(r"一共|总共|合计|总额|总计|(?:以|之)?后")
+_ASKS_CHANGE = re.compile(rf"(?:{_RAISE}|多)了?(?:多少|几)|幅度|增幅|涨幅|降幅")
 _YEAR = re.compile(rf"(?:1[5-9]|20)\d\d\s*年?(?:{_RANGE}(?:1[5-9]|20)\d\d\s*年?)?")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _ONE = re.compile(r"[一1]\s*\S")
@@ -265,6 +272,12 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     sentence = _sentence(text, chosen.start)
     if _PER_UNIT.search(asked) and not _PER_UNIT_ANSWER.search(sentence):
         return None  # 每顿饭多少钱 is not answered by a total (2.02亿元专项资金)
+    if (
+        _DELTA.search(text[max(0, chosen.start - 4) : chosen.start])
+        and _ASKS_LEVEL.search(asked)
+        and not _ASKS_CHANGE.search(asked)
+    ):
+        return None  # 一共能领多少钱 is not answered by the raise (提高20元)
     other_year = _OTHER_YEAR.search(asked)
     if other_year and other_year.group() not in sentence and not _YEAR.search(sentence):
         return None  # 明年计划多少场 is not answered by this year's count
