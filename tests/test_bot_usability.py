@@ -120,25 +120,26 @@ def test_a_double_tap_on_more_results_sends_the_page_once(
 
 
 def test_a_double_tap_on_a_button_that_stays_sends_once_and_a_later_press_works(
-    server: BotAPIServer, bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+    server: BotAPIServer, seed_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(handlers, "DOUBLE_TAP_SECONDS", 0.5)
-    user = new_user()
-    greeting = server.wait_sent(server.send(user, "/start"))[0]
-    example = server.message(greeting.result)
-    answer = server.wait_replies(server.send(user, WATER))[0]
-    message = server.message(answer.result)
-    (book,) = [b["callback_data"] for b in answer.buttons() if b["text"].startswith("📖")][:1]
-    (ask,) = [b["callback_data"] for b in greeting.buttons()][:1]
-    for pressed, data, shown in ((message, book, "§4"), (example, ask, "🔎")):
-        before = len(sent_to(server, user, 0.0))
-        taps = [server.press_data(user, pressed, data) for _ in range(2)]
-        assert all(answered(server, tap) for tap in taps)
-        assert len(sent_to(server, user, 1.0)) == before + 1  # one reply for the double tap
-        time.sleep(0.6)  # past the double-tap window: pressed again, it answers again
-        assert answered(server, server.press_data(user, pressed, data))
-        assert len(sent_to(server, user, 1.0)) == before + 2
-        assert shown in sent_to(server, user, 0.0)[-1]
+    monkeypatch.setattr(handlers, "DOUBLE_TAP_SECONDS", 0.5)  # read when the bot starts
+    with RunningBot(server, seed_engine):
+        user = new_user()
+        greeting = server.wait_sent(server.send(user, "/start"))[0]
+        example = server.message(greeting.result)
+        answer = server.wait_replies(server.send(user, WATER))[0]
+        message = server.message(answer.result)
+        (book,) = [b["callback_data"] for b in answer.buttons() if b["text"].startswith("📖")][:1]
+        (ask,) = [b["callback_data"] for b in greeting.buttons()][:1]
+        for pressed, data, shown in ((message, book, "§4"), (example, ask, "🔎")):
+            before = len(sent_to(server, user, 0.0))
+            taps = [server.press_data(user, pressed, data) for _ in range(2)]
+            assert all(answered(server, tap) for tap in taps)
+            assert len(sent_to(server, user, 1.0)) == before + 1  # one reply for the double tap
+            time.sleep(0.6)  # past the double-tap window: pressed again, it answers again
+            assert answered(server, server.press_data(user, pressed, data))
+            assert len(sent_to(server, user, 1.0)) == before + 2
+            assert shown in sent_to(server, user, 0.0)[-1]
 
 
 @pytest.mark.parametrize("data", ["m|-5|迎泽大街", "n|{key}|-1", "c|{key}|0", "v|+1|{key}|-3"])
@@ -259,3 +260,9 @@ def test_words_after_the_paragraph_number_get_the_usage(
     assert reply == (
         "/p 后面只写段落编号（或 文档 N），不加别的字。用法：/p N，段落编号为 1–50，例如：/p 12"
     )
+
+
+def test_the_usage_names_the_documents_when_there_are_several() -> None:
+    usage = handlers.paragraph_usage(["news", "notices"], 30)
+    assert usage == "资料有 2 份文档，请写明是哪一份：/p 文档 N（news、notices）"
+    assert handlers.paragraph_usage(["news"], 7) == "用法：/p N，段落编号为 1–7，例如：/p 7"

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from bot.telegram.flood import Admission, QuestionLimit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 def test_over_the_limit_only_the_first_refusal_warns() -> None:

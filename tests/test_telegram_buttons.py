@@ -1,4 +1,4 @@
-"""Inline keyboards and callback data: within 64 bytes, decoded back, no state kept."""
+"""Inline keyboards and callback data (within 64 bytes, decoded back), and remembered presses."""
 
 from __future__ import annotations
 

@@ -7,8 +7,6 @@ import contextlib
 import logging
 import math
 import re
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -37,6 +35,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram.addressing import (
+    COMMANDS,
+    addressed_question,
+    answered_question,
+    empty_hint,
+    meant_for_bot,
+    quoted_question,
+    replies_to_bot,
+)
 from bot.telegram.buttons import (
     ASK,
     CONTEXT,
@@ -60,9 +67,6 @@ from bot.telegram.format import (
     GREETING,
     GREETING_GROUP,
     HELP,
-    HINT_EMPTY,
-    HINT_EMPTY_MENTION,
-    HINT_EMPTY_PRIVATE,
     HINT_NOT_TEXT,
     LOST_QUESTION,
     NOT_ADMIN,
@@ -78,15 +82,13 @@ from bot.telegram.format import (
     VOTED,
     clean_question,
     escape,
-    mentions,
-    question_from_header,
     question_problem,
     render_answer,
     render_context,
     render_inline,
-    strip_addressing,
     with_example,
 )
+from bot.telegram.presses import FOREVER, PressMemory
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, StoreError
@@ -105,20 +107,9 @@ INLINE_MAX = 50
 INLINE_CACHE_SECONDS = 30
 # The offsets this bot gives inline mode: a number of results already shown.
 _INLINE_OFFSET = re.compile(r"[0-9]{1,4}")
-# The commands the bot has; any other (or one addressed @another_bot) is not meant for it.
-COMMANDS = ("start", "help", "p", "ask", "reindex")
-_COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@([A-Za-z0-9_]+))?(?=\s|$)")
-# "More results" buttons already pressed (chat, message, offset), so a double tap sends the
-# page once; a used button is gone from the message, so only recent ones need remembering.
-PRESSED_KEPT = 4096
 # A button that stays under its message (📖 §N, an example question) pressed again this soon
 # by the same person is a double tap: answered quietly, not sent twice. Later it works again.
 DOUBLE_TAP_SECONDS = 2.0
-
-
-def _replies_to_bot(message: Message, bot_id: int) -> bool:
-    replied = message.reply_to_message
-    return bool(replied and replied.from_user and replied.from_user.id == bot_id)
 
 
 def _is_number(word: str) -> bool:
@@ -129,19 +120,38 @@ def _is_number(word: str) -> bool:
     return True
 
 
+def _example_ref(last: int) -> str:
+    return f"例如：/p {min(12, last)}"
+
+
+def paragraph_usage(documents: Sequence[str], last: int) -> str:
+    """Say how /p names a paragraph: which document, if there are several; else the range."""
+    if len(documents) > 1:
+        return (
+            f"资料有 {len(documents)} 份文档，请写明是哪一份：/p 文档 N（{'、'.join(documents)}）"
+        )
+    return f"用法：/p N，段落编号为 1–{last}，{_example_ref(last)}"
+
+
 def paragraph_ref_problem(problem: BadParagraphRef) -> str:
     """Say in one line, in Chinese, why the words after /p name no paragraph."""
-    last, docs = problem.last, "、".join(problem.documents)
-    example = f"例如：/p {min(12, last)}"
-    if problem.reason == "which_doc":
-        return f"资料有 {len(problem.documents)} 份文档，请写明是哪一份：/p 文档 N（{docs}）"
+    last = problem.last
     if problem.reason == "no_doc":
-        return f"没有文档「{problem.doc}」。文档有：{docs}"
+        return f"没有文档「{problem.doc}」。文档有：{'、'.join(problem.documents)}"
     if problem.reason == "not_number":
-        return f"「{problem.given}」不是段落编号；段落编号为 1–{last}，{example}"
+        return f"「{problem.given}」不是段落编号；段落编号为 1–{last}，{_example_ref(last)}"
     if problem.reason == "out_of_range":
         return f"没有第 {problem.given} 段；段落编号为 1–{last}。"
-    return f"用法：/p N，段落编号为 1–{last}，{example}"
+    # "which_doc" (several documents, none named) or "missing" (one document, no number).
+    return paragraph_usage(problem.documents, last)
+
+
+def extra_words_usage(searcher: Searcher) -> str:
+    """Say that /p takes a paragraph number (or DOC N) and nothing more, with the range."""
+    documents = searcher.index.documents
+    found = searcher.index.doc_range(documents[0]) if documents else None
+    usage = paragraph_usage(documents, found[1] if found else 0)
+    return f"/p 后面只写段落编号（或 文档 N），不加别的字。{usage}"
 
 
 class QABot:
@@ -153,9 +163,12 @@ class QABot:
         self.limit = QuestionLimit(settings.rate_limit)
         self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="qabot-search")
         self._reindexing = asyncio.Lock()
-        self._pressed: OrderedDict[tuple[int, int, int], None] = OrderedDict()
-        # (chat, message, user, button data) -> when it was last pressed (time.monotonic()).
-        self._tapped: dict[tuple[int, int, int, str], float] = {}
+        # "More results" (chat, message, offset) is remembered for good, so a double tap sends
+        # the page once; a used button is gone from the message, so only the latest presses
+        # need remembering. A button that stays (chat, message, user, data) only for a moment.
+        self.presses = PressMemory(
+            {MORE: FOREVER, ASK: DOUBLE_TAP_SECONDS, CONTEXT: DOUBLE_TAP_SECONDS}
+        )
 
     def install(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the handlers: access first, then commands, questions, buttons, inline."""
@@ -185,52 +198,6 @@ class QABot:
 
     def _example(self) -> str | None:
         return self.settings.examples[0] if self.settings.examples else None
-
-    def _addressed(self, message: Message, bot: Bot) -> str | None:
-        """Return the question of a text message meant for the bot, None for group chatter."""
-        text = message.text or ""
-        if (
-            message.chat.type == ChatType.PRIVATE
-            or mentions(text, bot.username)
-            or _replies_to_bot(message, bot.id)
-        ):
-            return strip_addressing(text, bot.username)
-        return None
-
-    def _meant_for_bot(self, message: Message, bot: Bot) -> bool:
-        """Return True for a message the bot acts on: not chatter, not another bot's command."""
-        if message.chat.type == ChatType.PRIVATE:
-            return True
-        command = _COMMAND.match(message.text or "")
-        if command is not None:
-            name, to = command.group(1).lower(), command.group(2)
-            return name in COMMANDS and (to is None or to.lower() == bot.username.lower())
-        return self._addressed(message, bot) is not None
-
-    def _quoted_question(self, message: Message, bot: Bot) -> str:
-        """Return the text of the message this one replies to, unless it is the bot's own."""
-        replied = message.reply_to_message
-        if replied is None or not replied.text or _replies_to_bot(message, bot.id):
-            return ""
-        return strip_addressing(replied.text, bot.username)
-
-    def _empty_hint(self, message: Message, bot: Bot) -> str:
-        """Say where the question goes, in the words of the way the user addressed the bot."""
-        if re.match(r"/ask(?![A-Za-z0-9_])", message.text or "", re.IGNORECASE):
-            hint = HINT_EMPTY
-        elif message.chat.type == ChatType.PRIVATE:
-            hint = HINT_EMPTY_PRIVATE
-        else:
-            hint = HINT_EMPTY_MENTION.format(name=bot.username)
-        return with_example(hint, self._example())
-
-    def _question_of(self, message: Message, bot: Bot) -> str | None:
-        """Read the question an answer message answers: its first line, or the message it quotes."""
-        question = question_from_header(message.text)
-        replied = message.reply_to_message
-        if question is None and replied is not None and replied.text:
-            question = strip_addressing(replied.text, bot.username) or None
-        return question
 
     async def _search(
         self, bot: Bot, chat_id: int | None, question: str, offset: int = 0, k: int = 0
@@ -276,14 +243,17 @@ class QABot:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
+        talk = small_talk(question) if question else None
         # A bare mention or /ask (or `@bot ?`) in reply to someone's message asks that
         # message's question.
-        if not question or small_talk(question) == "help":
-            question = self._quoted_question(message, context.bot) or question
+        if not question or talk == "help":
+            quoted = quoted_question(message, context.bot)
+            if quoted:
+                question, talk = quoted, small_talk(quoted)
         if not question:
-            await message.reply_text(escape(self._empty_hint(message, context.bot)))
+            await message.reply_text(escape(empty_hint(message, context.bot, self._example())))
             return
-        if small_talk(question) == "help":
+        if talk == "help":
             await self.help(update, context)
             return
         problem = question_problem(question, self._example())
@@ -311,7 +281,7 @@ class QABot:
             await update.callback_query.answer(refusal, show_alert=True)
         elif update.inline_query:
             await update.inline_query.answer([], cache_time=0, is_personal=True)
-        elif update.message and self._meant_for_bot(update.message, context.bot):
+        elif update.message and meant_for_bot(update.message, context.bot):
             await update.message.reply_text(escape(refusal))
         raise ApplicationHandlerStop
 
@@ -362,19 +332,10 @@ class QABot:
         except BadParagraphRef as problem:
             # `/p 17 extra`: a number with words after it, not a document named "17".
             extra = len(words) > 2 or (problem.reason == "no_doc" and _is_number(words[0]))
-            text = self._paragraph_usage(searcher) if extra else paragraph_ref_problem(problem)
+            text = extra_words_usage(searcher) if extra else paragraph_ref_problem(problem)
             await message.reply_text(escape(text))
             return
         await self._send_context(context.bot, message.chat_id, searcher, doc, number, message)
-
-    @staticmethod
-    def _paragraph_usage(searcher: Searcher) -> str:
-        """Say that /p takes a paragraph number (or DOC N), with the range and an example."""
-        try:
-            searcher.paragraph_ref([])
-        except BadParagraphRef as usage:
-            return f"/p 后面只写段落编号（或 文档 N），不加别的字。{paragraph_ref_problem(usage)}"
-        raise AssertionError("paragraph_ref([]) names no paragraph")
 
     async def _send_context(
         self,
@@ -414,7 +375,7 @@ class QABot:
         """Answer a text message: any in a private chat, only those addressed to it in a group."""
         if update.message is None:
             return
-        question = self._addressed(update.message, context.bot)
+        question = addressed_question(update.message, context.bot)
         if question is not None:
             await self._answer(update, context, question)
 
@@ -428,7 +389,7 @@ class QABot:
         message = update.message
         if message is None:
             return
-        if message.chat.type == ChatType.PRIVATE or _replies_to_bot(message, context.bot.id):
+        if message.chat.type == ChatType.PRIVATE or replies_to_bot(message, context.bot.id):
             await message.reply_text(escape(with_example(HINT_NOT_TEXT, self._example())))
 
     async def reindex(self, update: Update, context: Context) -> None:
@@ -467,8 +428,8 @@ class QABot:
         if press is None or message is None:
             await query.answer(STALE, show_alert=True)
             return
-        if press.action in (ASK, CONTEXT) and self._double_tap(
-            (message.chat_id, message.message_id, query.from_user.id, query.data or "")
+        if press.action in (ASK, CONTEXT) and self.presses.double_tap(
+            press.action, (message.chat_id, message.message_id, query.from_user.id, query.data)
         ):
             await query.answer()  # the answer to the first tap is on its way
             return
@@ -479,32 +440,12 @@ class QABot:
         else:
             await self._press_context(update, context, press, message)
 
-    def _double_tap(self, tapped: tuple[int, int, int, str]) -> bool:
-        """Remember a press of a button that stays; return True if it repeats one just made."""
-        now = time.monotonic()
-        if len(self._tapped) > PRESSED_KEPT:  # forget the presses too old to matter
-            self._tapped = {k: t for k, t in self._tapped.items() if now - t < DOUBLE_TAP_SECONDS}
-        last = self._tapped.get(tapped)
-        if last is not None and now - last < DOUBLE_TAP_SECONDS:
-            return True
-        self._tapped[tapped] = now
-        return False
-
-    def _first_press(self, pressed: tuple[int, int, int]) -> bool:
-        """Remember a "more results" press; return False if it was pressed already."""
-        if pressed in self._pressed:
-            return False
-        self._pressed[pressed] = None
-        while len(self._pressed) > PRESSED_KEPT:
-            self._pressed.popitem(last=False)
-        return True
-
     async def _press_question(
         self, update: Update, context: Context, press: Press, message: Message
     ) -> None:
         query = update.callback_query
         assert query is not None
-        question = press.question or self._question_of(message, context.bot)
+        question = press.question or answered_question(message, context.bot)
         if not question:
             await query.answer(LOST_QUESTION, show_alert=True)
             return
@@ -513,15 +454,15 @@ class QABot:
             return
         # Checked and marked before the first await: presses are handled concurrently.
         pressed = (message.chat_id, message.message_id, press.offset)
-        if not self._first_press(pressed):
-            await query.answer()  # a double tap: the page is on its way, or already sent
+        if self.presses.double_tap(MORE, pressed):
+            await query.answer()  # the page is on its way, or already sent
             return
         sent = False
         try:
             sent = await self._ask_pressed(update, context, question, press, message)
         finally:
             if not sent:  # refused or failed: the button may be tried again
-                self._pressed.pop(pressed, None)
+                self.presses.forget(MORE, pressed)
 
     async def _ask_pressed(
         self, update: Update, context: Context, question: str, press: Press, message: Message
@@ -575,7 +516,7 @@ class QABot:
         assert query is not None
         path = self.settings.feedback_file
         doc = self._doc_of(self.engine.searcher, press.doc_key)
-        question = self._question_of(message, context.bot)
+        question = answered_question(message, context.bot)
         if path is None or doc is None or question is None:
             await query.answer(VOTE_LOST, show_alert=False)
             return
