@@ -221,17 +221,29 @@ def test_a_paragraph_too_long_is_cut_at_sentence_ends() -> None:
     assert all(piece.endswith("per ton.") for piece in english)
 
 
-def test_gb18030_file_is_read(tmp_path: Path) -> None:
-    path = tmp_path / "gbk.txt"
-    path.write_bytes("停水通知：青年路明天停水。".encode("gb18030"))
-    assert read_text(path) == "停水通知：青年路明天停水。"
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("停水通知：青年路明天停水。", "gb18030"),
+        ("博物館每週二免費開放。", "big5"),  # also decodes as GB18030, into other characters
+        ("太原市政府公告\n各有關單位及住戶：", "big5"),
+        ("游乐场的门票是五十元。", "utf-16"),  # Windows Notepad's "Unicode": UTF-16 LE, a mark
+        ("游乐场的门票是五十元。", "utf-8-sig"),
+        ("游乐场的门票是五十元。", "utf-32"),
+    ],
+)
+def test_chinese_text_is_read_in_its_encoding(tmp_path: Path, text: str, encoding: str) -> None:
+    path = tmp_path / "notice.txt"
+    path.write_bytes(text.encode(encoding))
+    assert read_text(path) == text
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (b"\x00\x01\x02binary", "looks like a binary file"),
-        (b"\xff\xfe\xfa\xfb" * 3 + b"\x80", "neither UTF-8 nor GB18030"),
+        (b"\xfa\xfb\xff\xfe" * 3 + b"\x80", "neither UTF-8, GB18030 nor Big5"),
+        (b"\xff\xfe\x00\xd8", "looks like a binary file"),  # a UTF-16 mark, then no text
     ],
 )
 def test_unreadable_files_are_explained(tmp_path: Path, content: bytes, message: str) -> None:

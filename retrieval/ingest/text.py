@@ -1,8 +1,11 @@
-"""The reader of plain text and Markdown files (UTF-8 or GB18030)."""
+"""The reader of plain text and Markdown files (UTF-8, UTF-16/32 with a mark, GB18030, Big5)."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
+
+from charset_normalizer import from_bytes
 
 from retrieval.errors import CorpusError
 from retrieval.ingest.readers import MAX_FILE_BYTES, Source, register
@@ -26,21 +29,57 @@ def read_bytes(path: Path) -> bytes:
         raise CorpusError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+# Byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's): Windows Notepad's
+# "Unicode" is UTF-16 LE with its mark.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# The legacy encodings of Chinese text: Simplified (GB2312/GBK/GB18030) and Traditional (Big5).
+# Big5 bytes nearly always decode as GB18030 too, into other characters, so when both decode
+# charset-normalizer tells which reads as language (it chose right for every paragraph of the
+# bundled page cut to 12, 30 and 200 characters, in either encoding).
+LEGACY_ENCODINGS = ("gb18030", "big5")
+
+
 def read_text(path: Path) -> str:
-    """Read a corpus file as text: UTF-8 (with or without BOM), else GB18030.
+    """Read a corpus file as text: UTF-8, or UTF-16/32 with a byte-order mark, else GB18030 or
+    Big5, whichever the bytes are.
 
     Raises:
-        CorpusError: the file is unreadable, binary, too large, or in neither encoding.
+        CorpusError: the file is unreadable, binary, too large, or in none of these encodings.
     """
     data = read_bytes(path)
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break
     if b"\x00" in data:
-        raise CorpusError(f"{path} looks like a binary file, not text; remove it from the corpus")
-    for encoding in ("utf-8-sig", "gb18030"):
+        raise CorpusError(
+            f"{path} looks like a binary file, not text; remove it from the corpus"
+            " (or, if it is text, save it as UTF-8)"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    decoded = {}
+    for encoding in LEGACY_ENCODINGS:
         try:
-            return data.decode(encoding)
+            decoded[encoding] = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CorpusError(f"{path} is neither UTF-8 nor GB18030 text; convert it to UTF-8")
+    if len(decoded) > 1:
+        best = from_bytes(data, cp_isolation=list(decoded)).best()
+        return decoded.get(best.encoding if best else "", decoded[LEGACY_ENCODINGS[0]])
+    if decoded:
+        return next(iter(decoded.values()))
+    raise CorpusError(f"{path} is neither UTF-8, GB18030 nor Big5 text; convert it to UTF-8")
 
 
 @register(".md", ".txt")
