@@ -44,7 +44,7 @@ def test_changed_corpus_is_rebuilt_with_a_message(engine: Engine, corpus: Path) 
     index = engine.ensure_index()
     assert index.manifest.count == 51
     assert index.documents == ["more", "shanxi-taiyuan-news-2023-08-30"]
-    assert any("corpus has changed" in m for m in engine.messages)  # type: ignore[attr-defined]
+    assert any("has changed since the index was built" in m for m in engine.messages)  # type: ignore[attr-defined]
     (corpus / "more.md").unlink()
     assert engine.ensure_index().manifest.count == 50
 

@@ -105,3 +105,27 @@ def test_questions_are_answered_from_each_format_through_the_cli(
     assert capsys.readouterr().out.startswith(f"1. {cited}")
     assert main(["show", doc, str(top["paragraph"]), *args]) == 0
     assert f"» {cited}" in capsys.readouterr().out
+
+
+def test_files_of_one_name_become_documents_of_different_names(tmp_path: Path) -> None:
+    # Citations name the document: two files must never share one.
+    for relative, text in {
+        "notes.md": "# 通知\n\n垃圾分类从下周开始。\n",
+        "notes.txt": "停车场夜间免费。\n",
+        "sub/notes.md": "子目录的通知：电梯维修在周三。\n",
+        "a/x/n.md": "甲楼的电梯周一维修。\n",
+        "b/x/n.md": "乙楼的电梯周五维修。\n",
+        "bus.md": "公交线路调整。\n",
+    }.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    documents, _ = load_documents([tmp_path])
+    names = {d.doc: d.paragraphs[-1].text for d in documents}
+    assert names == {
+        f"{tmp_path.name}/notes.md": "垃圾分类从下周开始。",
+        f"{tmp_path.name}/notes.txt": "停车场夜间免费。",
+        "sub/notes.md": "子目录的通知：电梯维修在周三。",
+        "a/x/n": "甲楼的电梯周一维修。",
+        "b/x/n": "乙楼的电梯周五维修。",
+        "bus": "公交线路调整。",
+    }

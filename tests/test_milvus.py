@@ -307,7 +307,7 @@ def test_corpus_change_builds_a_new_collection_and_reuses_vectors(
     assert first.manifest.count == 50 and first.manifest.index_type == "flat"
     (corpus / "more.md").write_text("# 补充\n\n新的一段：青年路明天停水。\n", encoding="utf-8")
     second = engine.ensure_index()
-    assert any("corpus has changed" in m for m in messages)
+    assert any("has changed since the index was built" in m for m in messages)
     assert any("(1 embedded, 50 reused)" in m for m in messages)
     assert second.manifest.count == 51
     assert second.paragraphs[0].text == "新的一段：青年路明天停水。"  # "more" sorts first

@@ -32,7 +32,7 @@ def test_staleness_reasons(tmp_path: Path, corpus: Path) -> None:
     index = build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, progress=False)
     m = index.manifest
     assert staleness(m, m.model, m.corpus_hash) is None
-    assert "corpus has changed" in str(staleness(m, m.model, "other"))
+    assert "has changed since the index was built" in str(staleness(m, m.model, "other"))
     assert "built with model" in str(staleness(m, "other/model", m.corpus_hash))
     old = Manifest(**{**m.__dict__, "format_version": FORMAT_VERSION + 1})
     assert "format" in str(staleness(old, m.model, m.corpus_hash))

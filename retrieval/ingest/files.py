@@ -74,15 +74,30 @@ def find_corpus_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _doc_ids(files: Sequence[Path]) -> list[str]:
-    """Name each document by its file stem, adding parent folders only where stems clash."""
-    stems = [f.stem for f in files]
-    ids = []
-    for f in files:
-        name = f.stem
-        if stems.count(name) > 1:
-            name = f"{f.parent.name}/{f.stem}"
-        ids.append(name)
+    """Name each document by its file stem; where stems clash, by as few parent folders as
+    tell them apart (`a/x/n`, `b/x/n`), and with the suffix where only it does (`notes.md`,
+    `notes.txt`): no two documents share a name, or their citations would."""
+    ids = [f.stem for f in files]
+    groups: dict[str, list[int]] = {}
+    for i, f in enumerate(files):
+        groups.setdefault(f.stem, []).append(i)
+    for same in groups.values():
+        if len(same) > 1:
+            for i, name in zip(same, _distinct([files[i] for i in same]), strict=True):
+                ids[i] = name
     return ids
+
+
+def _distinct(paths: Sequence[Path]) -> list[str]:
+    """Return names for files of one stem that differ: the stem (then the file name) after as
+    few of its parent folders as it takes."""
+    deepest = max(len(p.parts) for p in paths)
+    for last in ("stem", "name"):
+        for depth in range(1 if last == "stem" else 0, deepest):
+            names = ["/".join([*p.parts[-1 - depth : -1], getattr(p, last)]) for p in paths]
+            if len(set(names)) == len(names):
+                return names
+    return [str(p) for p in paths]  # the same path named twice (scan_corpus keeps it once)
 
 
 def read_document(path: Path, doc: str) -> Document | None:

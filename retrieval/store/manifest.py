@@ -115,5 +115,6 @@ def staleness(manifest: Manifest, model: str, current_corpus_hash: str) -> str |
     if manifest.model != model:
         return f"the index was built with model {manifest.model}, not {model}"
     if manifest.corpus_hash != current_corpus_hash:
-        return "the corpus has changed since the index was built"
+        # The hash covers the parser version too: an upgrade may read the same files anew.
+        return "the corpus, or how qabot reads it, has changed since the index was built"
     return None
