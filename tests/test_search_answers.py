@@ -211,3 +211,18 @@ def test_a_change_does_not_answer_for_the_level_reached() -> None:
     assert answer("高龄老人生活补贴每人每月提高多少元？", raised) == "20元"
     # A level reached is no change: 增加至 leads the new value.
     assert answer("AED今年一共配置多少台？", "配置数量从800台增加至1000台。") == "1000台"
+
+
+def test_a_figure_of_another_named_year_does_not_answer() -> None:
+    aed = "2023年将配置数量从2022年的800台增加至1000台。4年来,政策保障持续加大。"
+    assert answer("2024年配置多少台AED？", aed) is None
+    assert answer("2023年配置多少台AED？", aed) == "1000台"
+    assert answer("今年配置多少台AED？", aed) == "1000台"
+    # A sentence naming no year may be about it: left to the question's other words.
+    assert answer("2023年计划加装多少部电梯？", "今年全省计划加装500部电梯。") == "500部"
+
+
+def test_a_span_of_days_is_no_date() -> None:
+    notice = "望上述单位及住户自本通告发布之日起15日内携带有关土地手续办理注销手续。"
+    assert answer("土地通告是哪天发布的？", notice) is None
+    assert answer("停水是哪天？", "定于8月31日9时至19时停水。") == "8月31日"

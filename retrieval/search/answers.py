@@ -61,10 +61,12 @@ EXPRESSIONS: dict[str, re.Pattern[str]] = {
         r"(?:\d{1,2}\s*[:：]\s*\d{2}|(?:\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点时]"
         r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*分|半|整)?)"
     ),
+    # Not a span of days (`自发布之日起15日内`, `30日以内`).
     "date": re.compile(
-        r"(?<!\d)(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?<!\d)\d{1,2}\s*[日号]"
+        r"(?:(?<!\d)(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?<!\d)\d{1,2}\s*[日号]"
         r"|(?<![一二三四五六七八九十廿卅])(?:[一二三四五六七八九十]+月)?[一二三四五六七八九十廿卅]+[日号]"
-        r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]+"
+        r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]+)"
+        r"(?!\s*(?:内|以内|之内))"
     ),
     # With its area code: (0351)3586630, 0351-3586630.
     "phone": re.compile(
@@ -133,6 +135,9 @@ _PER_UNIT_ANSWER = re.compile(r"每|人均|均|/|／|一[个位名人户部台�
 # sentence that names it, or names a year.
 # (Not the 前年/后年 of 提前年度, 以后年收入.)
 _OTHER_YEAR = re.compile(r"明年|去年|(?<![以提之此最])前年|(?<![以之此然最])后年|下一年|上一年")
+# A year a question names (2024年配置多少台) and one a sentence is about: a sentence naming
+# only other years does not answer it.
+_YEAR_NAMED = re.compile(r"(?<!\d)((?:1[5-9]|20)\d\d)\s*年(?!代)")
 # A calendar year (or a span of years, or a bare 1990) counts nothing.
 # What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
 _CHANGE = re.compile(
@@ -281,6 +286,10 @@ def answer_span(question: str, passage: str) -> tuple[int, int] | None:
     other_year = _OTHER_YEAR.search(asked)
     if other_year and other_year.group() not in sentence and not _YEAR.search(sentence):
         return None  # 明年计划多少场 is not answered by this year's count
+    named = set(_YEAR_NAMED.findall(asked))
+    written = set(_YEAR_NAMED.findall(sentence))
+    if named and written and not named & written:
+        return None  # 2024年配置多少台 is not answered by 2023年的1000台
     return chosen.start, chosen.end
 
 
