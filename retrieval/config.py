@@ -67,10 +67,26 @@ class Settings:
         return self.home / "indexes" / digest
 
 
+def user_path(text: str, what: str) -> Path:
+    """Return the path with `~` or `~user` expanded.
+
+    Raises:
+        UsageError: `~user` names no user of this machine (or `~` with no home known).
+    """
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        user = text.split("/", 1)[0]
+        raise UsageError(
+            f"{what} {text!r} starts with {user}, which names no home folder here; "
+            "write the full path"
+        ) from None
+
+
 def qabot_home(env: Mapping[str, str] | None = None) -> Path:
     """Return QABOT_HOME (~ expanded), or the per-user data folder qabot uses by default."""
     home = (os.environ if env is None else env).get(ENV_HOME)
-    return Path(home).expanduser() if home else Path(user_data_dir("qabot", appauthor=False))
+    return user_path(home, ENV_HOME) if home else Path(user_data_dir("qabot", appauthor=False))
 
 
 def load_settings(
@@ -93,11 +109,11 @@ def load_settings(
     uri = (milvus_uri or env.get(ENV_MILVUS_URI) or "").strip()
     if uri and not urlsplit(uri).scheme:
         # A Milvus Lite file: the same file whatever the working directory.
-        uri = str(Path(uri).expanduser().resolve())
+        uri = str(user_path(uri, "the Milvus URI").resolve())
     if corpus:
-        paths = tuple(Path(p).expanduser() for p in corpus)
+        paths = tuple(user_path(p, "the corpus") for p in corpus)
     elif env.get(ENV_CORPUS):
-        paths = tuple(Path(p).expanduser() for p in env[ENV_CORPUS].split(os.pathsep) if p)
+        paths = tuple(user_path(p, ENV_CORPUS) for p in env[ENV_CORPUS].split(os.pathsep) if p)
     else:
         paths = (BUNDLED_CORPUS,)
     return Settings(

@@ -289,7 +289,7 @@ def test_missing_and_empty_corpus_paths(tmp_path: Path) -> None:
 def test_same_stem_in_two_folders_gets_distinct_ids(tmp_path: Path) -> None:
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()
-        (tmp_path / sub / "news.md").write_text("正文。\n", encoding="utf-8")
+        (tmp_path / sub / "news.md").write_text(f"{sub} 正文。\n", encoding="utf-8")
     documents, _ = load_documents([tmp_path])
     assert sorted(d.doc for d in documents) == ["a/news", "b/news"]
 

@@ -129,3 +129,15 @@ def test_files_of_one_name_become_documents_of_different_names(tmp_path: Path) -
         "b/x/n": "乙楼的电梯周五维修。",
         "bus": "公交线路调整。",
     }
+
+
+def test_a_copy_of_a_document_is_skipped_with_a_line(tmp_path: Path) -> None:
+    (tmp_path / "ok.md").write_text("会议室在三楼。\n", encoding="utf-8")
+    (tmp_path / "link.md").symlink_to(tmp_path / "ok.md")
+    (tmp_path / "copy.txt").write_text("会议室在三楼。\n", encoding="utf-8")
+    documents, warnings = load_documents([tmp_path])
+    assert [d.doc for d in documents] == ["copy"]  # files are read in name order
+    assert sorted(w.split(": ", 1)[1] for w in warnings) == [
+        f"{tmp_path / 'link.md'} has the same text as {tmp_path / 'copy.txt'}",
+        f"{tmp_path / 'ok.md'} has the same text as {tmp_path / 'copy.txt'}",
+    ]

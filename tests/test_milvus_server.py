@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
@@ -205,7 +204,7 @@ def test_server_killed_during_index(
     index_dir = _index_dir(corpus, env)
     published = read_state(index_dir)["collection"]
     # A second document: the next build writes a new collection, and is killed doing it.
-    shutil.copy(SEED, corpus / "more.md")
+    _second_document(corpus / "more.md")
     indexing = Watched("index", "--corpus", str(corpus), env=env)
     indexing.wait_for("Writing", timeout=120)
     server.kill()
@@ -224,7 +223,7 @@ def test_server_killed_during_index(
     assert _answers(again) == before
     assert "Indexed" not in again.stderr
     # The next build drops what the killed one left on the server.
-    shutil.copy(SEED, corpus / "more.md")
+    _second_document(corpus / "more.md")
     assert run_qabot("index", "--corpus", str(corpus), env=env).returncode == 0
     state = read_state(index_dir)
     backend = MilvusBackend.connect(server.uri, ROOT_TOKEN)
@@ -234,6 +233,11 @@ def test_server_killed_during_index(
     finally:
         backend.close()
     assert mine == {state["collection"], published}
+
+
+def _second_document(path: Path) -> None:
+    """Write a second document as long as the page (a copy of it would be skipped as one)."""
+    path.write_text(SEED.read_text(encoding="utf-8") + "\n\n另一份文档的一段。\n", encoding="utf-8")
 
 
 def _ask(telegram: Any, text: str) -> str:

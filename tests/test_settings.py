@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.telegram.settings import BUNDLED_EXAMPLES, DEFAULT_RATE_LIMIT, load_bot_settings
-from retrieval.config import Settings
+from retrieval.config import Settings, load_settings
 from retrieval.errors import QabotError, UsageError
 
 TOKEN = "123:secret-token"
@@ -109,3 +109,21 @@ def test_the_bot_uses_the_durations_of_python_telegram_bot_23(
         warnings.simplefilter("error")  # a 429 used to warn: retry_after as a number
         flood = RetryAfter(3)
     assert flood.retry_after.total_seconds() == 3  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("environ", "flags", "what"),
+    [
+        ({"QABOT_HOME": "~nosuchuser_qabot/x"}, {}, "QABOT_HOME"),
+        ({}, {"corpus": ["~nosuchuser_qabot/docs"]}, "the corpus"),
+        ({"QABOT_CORPUS": "~nosuchuser_qabot/docs"}, {}, "QABOT_CORPUS"),
+        ({}, {"milvus_uri": "~nosuchuser_qabot/m.db"}, "the Milvus URI"),
+    ],
+)
+def test_a_home_folder_of_no_user_is_a_usage_error(
+    environ: dict[str, str], flags: dict[str, object], what: str
+) -> None:
+    # Path.expanduser raises RuntimeError for ~user of no user: one line, not a traceback.
+    with pytest.raises(UsageError, match=f"^{what} '~nosuchuser_qabot/.*write the full path"):
+        load_settings(environ=environ, **flags)  # type: ignore[arg-type]
+    assert load_settings(environ={"QABOT_HOME": "~/x"}).home == Path.home() / "x"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from retrieval.config import BUNDLED_CORPUS, Settings
+from retrieval.config import BUNDLED_CORPUS, Settings, user_path
 from retrieval.errors import QabotError, UsageError
 
 ENV_TOKEN = "TELEGRAM_BOT_TOKEN"
@@ -145,6 +145,6 @@ def load_bot_settings(
         admins=_ids(ENV_ADMINS, env),
         rate_limit=_rate_limit(env),
         k=k,
-        feedback_file=Path(feedback).expanduser() if feedback else None,
+        feedback_file=user_path(feedback, "the votes file") if feedback else None,
         examples=examples or default_examples(engine_settings),
     )

@@ -7,7 +7,7 @@ import os
 import socket
 from pathlib import Path
 
-from retrieval.config import DEFAULT_MODEL, ENV_HOME
+from retrieval.config import DEFAULT_MODEL, ENV_HOME, user_path
 from retrieval.errors import ModelError, Remedy
 from retrieval.progress import Say, say_on_stderr
 
@@ -76,7 +76,7 @@ def resolve_model(model: str, models_dir: Path, say: Say = say_on_stderr) -> str
         ModelError: the model is a path that does not exist, or it is neither local nor
             cached, and the hub cannot be reached.
     """
-    folder = Path(model).expanduser()
+    folder = user_path(model, "the model")
     if folder.is_dir():
         return str(folder)
     if looks_like_path(model):

@@ -124,7 +124,7 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
 
     A file named directly that cannot be read is an error; a file found inside a folder that
     cannot be read, or whose format is not supported, is skipped with a warning, so the other
-    documents are still indexed.
+    documents are still indexed; so is a file with the same text as one read before it.
 
     Returns:
         The documents, and one warning line per skipped or empty file.
@@ -137,6 +137,7 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
         for p in unsupported
     ]
     documents: list[Document] = []
+    seen: dict[str, Path] = {}  # text digest -> the first file with that text
     for path, doc in zip(files, _doc_ids(files), strict=True):
         try:
             document = read_document(path, doc)
@@ -148,6 +149,11 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
         if document is None:
             warnings.append(f"skipped: {path} has no text")
             continue
+        # A copy (or a link to a file of the corpus) would cite every paragraph twice.
+        if document.sha256 in seen:
+            warnings.append(f"skipped: {path} has the same text as {seen[document.sha256]}")
+            continue
+        seen[document.sha256] = path
         documents.append(document)
     if not documents:
         raise CorpusError("no readable text in the corpus: " + "; ".join(warnings))

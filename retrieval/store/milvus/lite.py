@@ -8,6 +8,7 @@ import re
 import threading
 from pathlib import Path
 
+from retrieval.config import user_path
 from retrieval.errors import UsageError
 
 # Milvus Lite's file name rules (milvus_lite.server), checked here to say so in one line.
@@ -25,7 +26,7 @@ def check_lite_path(uri: str) -> Path:
     Raises:
         UsageError: the name is not one Milvus Lite takes.
     """
-    path = Path(uri).expanduser()
+    path = user_path(uri, "the Milvus URI")
     if path.suffix != ".db" or not LITE_NAME.match(path.name):
         raise UsageError(
             f"the Milvus URI {uri!r} is neither a server (http://host:19530) nor a Milvus Lite "
