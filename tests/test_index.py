@@ -173,3 +173,15 @@ def test_big_corpora_say_when_the_words_are_indexed(
     build_index(tmp_path / "big", documents, FakeEncoder(), lines.append, progress=True)
     assert "Indexing the words of 50 paragraphs (BM25)..." in lines
     assert re.search(r"Words: 100%.*50/50", capsys.readouterr().err)  # the bar reached the end
+
+
+def test_a_manifest_miscounting_its_paragraphs_says_each_count(
+    tmp_path: Path, corpus: Path
+) -> None:
+    documents, _ = load_documents([corpus])
+    build_index(tmp_path / "idx", documents, FakeEncoder(), quiet, progress=False)
+    manifest = tmp_path / "idx" / MANIFEST
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(re.sub(r'"count": 50', '"count": 51', text), encoding="utf-8")
+    with pytest.raises(IndexStateError, match=r"\(50 vectors, 50 paragraphs, 51 in its manifest\)"):
+        load_index(tmp_path / "idx")

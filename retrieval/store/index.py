@@ -334,7 +334,7 @@ def load_index(directory: Path, backend: StoreBackend | None = None) -> LoadedIn
     if vectors.ntotal != len(paragraphs) or len(paragraphs) != manifest.count:
         raise IndexStateError(
             f"the index at {directory} is inconsistent ({vectors.ntotal} vectors, "
-            f"{len(paragraphs)} paragraphs)",
+            f"{len(paragraphs)} paragraphs, {manifest.count} in its manifest)",
             remedy=Remedy.REBUILD_INDEX,
         )
     return LoadedIndex(directory, manifest, paragraphs, vectors, lexical, _embeddings=exact)
