@@ -32,11 +32,15 @@ ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 class Terminal:
     """`qabot ARGS` on a pseudo-terminal of a given size: type keys, read what it shows."""
 
-    def __init__(self, *args: str, env: dict[str, str], columns: int = 80) -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str], columns: int = 80, stderr: Path | None = None
+    ) -> None:
         pid, fd = pty.fork()
         if pid == 0:  # the child: the terminal's size first, then qabot
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+                if stderr is not None:  # `qabot chat 2>FILE`: errors in the file, not shown
+                    os.dup2(os.open(stderr, os.O_WRONLY | os.O_CREAT, 0o644), 2)
                 os.chdir(REPO)
                 argv = [sys.executable, "-m", "bot.cli.main", *args]
                 os.execve(sys.executable, argv, {**os.environ, **env})
@@ -118,6 +122,21 @@ def test_ctrl_c_clears_the_line_and_ctrl_d_ends(notes: dict[str, str]) -> None:
     assert chat.exit_status() == 0
 
 
+def test_errors_go_to_stderr_on_a_terminal_too(notes: dict[str, str], tmp_path: Path) -> None:
+    err = tmp_path / "err.txt"
+    chat = Terminal("chat", env=notes, stderr=err)
+    chat.expect(r"\? ")
+    chat.type(":foo\r")
+    shown = plain(chat.expect(r"\? "))
+    assert "error" not in shown
+    chat.type("\x04")
+    assert chat.exit_status() == 0
+    lines = err.read_text(encoding="utf-8").splitlines()
+    assert (
+        "error: unknown command :foo; the commands are :more, :p [DOC] N, :help and :quit" in lines
+    )
+
+
 def test_history_is_kept_in_the_data_folder(notes: dict[str, str]) -> None:
     first = Terminal("chat", env=notes)
     first.expect(r"\? ")
@@ -170,8 +189,9 @@ def test_a_pipe_gets_answers_only(notes: dict[str, str]) -> None:
     assert [line.split(" · ")[0] for line in firsts] == ["1. §1", "1. §2"], out
     assert "» §3 · 便民提示" in out
     assert LONG in out  # not wrapped: a pipe is read by programs
-    # Small talk is refused with what to type here (no `qabot ask` inside a chat).
+    # Small talk is refused with what to type here (no `qabot ask` inside a chat), on stderr.
     assert (
         "error: 'hello' is small talk, not a question about the corpus; "
         "type a question, e.g. 青年路什么时候停水？"
-    ) in out + result.stderr
+    ) in result.stderr.splitlines()
+    assert "error" not in out

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli.commands import paragraph_refs
+from bot.cli.eval_report import check_output_file
 from bot.cli.main import main
+from bot.cli.parser import build_parser
+from bot.options import settings_from_args
+from retrieval.config import BUNDLED_CORPUS
 from tests.conftest import REPO, run_qabot
 
 NOTES = "# 便民提示\n\n青年路明晚停水，请储水。\n\n迎泽大街今晚施工。\n\n明天有雨。\n"
@@ -76,6 +80,29 @@ def one_line(err: str) -> str:
             "option: an argument starting with - goes after --, as in qabot ask -- '-青年路停水' "
             "(see: qabot ask --help)",
         ),
+        # An unset variable in `--corpus "$DIR"` would name the current folder, or nothing.
+        (["ask", "x", "--corpus", ""], "argument --corpus: is empty; give a file or folder"),
+        (["eval", "--dataset", ""], "argument --dataset: is empty; give a question set's"),
+        (["eval", "--feedback", ""], "argument --feedback: is empty; give the bot's votes"),
+        (["eval", "--report", ""], "argument --report: is empty; give a file name"),
+        (["eval", "--plot", ""], "argument --plot: is empty; give a file name"),
+        (["eval", "--report", "/dev/full"], "error: --report /dev/full is a device, not a file"),
+        (["eval", "--report", "/proc/version"], "error: --report /proc/version cannot be written"),
+        (
+            ["eval", "--plot", "/sys/kernel/r.png"],
+            "error: --plot /sys/kernel/r.png cannot be written: no file can be made in /sys/kernel",
+        ),
+        (
+            ["ask", "what", "is", "AED"],
+            'error: put the question in quotes: qabot ask "what is AED"',
+        ),
+        (
+            ["ask", "-k", "2", "青年路", "$HOME", "停水"],
+            "error: put the question in quotes: qabot ask '青年路 $HOME 停水'",
+        ),
+        (["ask", "what", "is", "--foo"], "error: unrecognized arguments: is --foo"),
+        (["chat", "hello"], "error: unrecognized arguments: hello (see: qabot chat --help)"),
+        (["index", "--json"], "error: unrecognized arguments: --json (see: qabot index --help)"),
         (["bot", "--port", "-5"], "argument --port: must be between 1 and 65535, not -5"),
         (["index", "--index-type", "foo"], "invalid choice: 'foo'"),
         (["nocommand"], "invalid choice: 'nocommand'"),
@@ -93,6 +120,17 @@ def test_usage_errors_exit_2_in_one_line(
     assert main(argv) == 2
     assert message in one_line(capsys.readouterr().err)
     assert not home.exists()  # refused before any work
+
+
+def test_an_output_file_is_checked_without_leaving_a_file(tmp_path: Path) -> None:
+    check_output_file("--report", tmp_path / "report.md")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_qabot_corpus_means_the_bundled_corpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QABOT_CORPUS", "")  # documented: only `--corpus ""` is refused
+    args = build_parser().parse_args(["ask", "x"])
+    assert settings_from_args(args).corpus == (BUNDLED_CORPUS,)
 
 
 def imported_by(*argvs: list[str]) -> str:
@@ -197,6 +235,8 @@ def test_a_model_path_that_does_not_exist_says_so(small: dict[str, str], tmp_pat
         (["notes", "3", "news", "§5", "6"], [["notes", "3"], ["news", "5"], ["news", "6"]]),
         (["notes"], [["notes"]]),
         (["notes", "x"], [["notes", "x"]]),
+        (["notes#3", "5"], [["notes", "3"], ["notes", "5"]]),  # as eval's qrels name them
+        (["a#b#§3", "news#x"], [["a#b", "3"], ["news#x"]]),
     ],
 )
 def test_paragraph_refs(words: list[str], refs: list[list[str]]) -> None:
@@ -212,6 +252,32 @@ def test_show_takes_several_paragraphs_and_the_section_sign(small: dict[str, str
     wrong = run_qabot("show", "1", "9", env=small)
     assert wrong.returncode == 2
     assert "there is no paragraph 9 in notes; paragraphs run from 1 to 3" in one_line(wrong.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("refs", "heads"),
+    [
+        (["1", "1", "--context", "0"], ["» §1"]),
+        (["1", "2", "--context", "1"], ["» §1", "» §2", "  §3"]),
+        (["3", "1", "--context", "0"], ["» §3", "» §1"]),  # apart: in the order asked
+        (["notes#3", "2", "--context", "0"], ["» §2", "» §3"]),
+    ],
+)
+def test_show_merges_windows_that_overlap_or_touch(
+    small: dict[str, str], refs: list[str], heads: list[str]
+) -> None:
+    shown = run_qabot("show", *refs, env=small)
+    assert shown.returncode == 0, shown.stderr
+    cited = [line.split(" · ")[0] for line in shown.stdout.splitlines() if " §" in line]
+    assert cited == heads, shown.stdout
+
+
+@pytest.mark.slow
+def test_one_line_outputs_end_with_a_newline(small: dict[str, str]) -> None:
+    nothing = run_qabot("ask", "量子纠缠计算机", "--method", "bm25", "-k", "1", env=small)
+    assert nothing.returncode == 0, nothing.stderr
+    assert nothing.stdout == "Nothing in the corpus matches this question.\n"
 
 
 @pytest.mark.slow
@@ -346,18 +412,21 @@ def test_chat_says_what_is_wrong_with_a_line_and_goes_on(
     lines = [b"\xff\xfe\xe9\x9d\x92\xe5\xb9\xb4", b":more 3", b":foo", b":p 1 9", b":help me"]
     lines.append("青年路停水吗".encode())
     done = chat(small, b"\n".join(lines) + b"\n", PYTHONIOENCODING=errors)
-    assert done.returncode == 0, done.stderr
-    blocks = done.stdout.decode().split("\n\n")
-    assert blocks[:5] == [
-        r"error: the question holds bytes that could not be read as text (\xff\xfe at character 1);"
-        " type it again, or convert it to UTF-8",
+    assert done.returncode == 0, done.stderr  # a chat is many questions: errors do not end it
+    # Errors go to stderr, one line each, as every command's; stdout holds the answers only.
+    err = done.stderr.decode().splitlines()  # after the index build's lines
+    assert [line for line in err if line.startswith("error: ")] == err[-5:]
+    assert err[-5:] == [
+        r"error: the question holds bytes that could not be read as text (\xff\xfe at character"
+        " 1); type it again, or convert it to UTF-8",
         "error: :more takes no argument; it shows the next 1 result(s); qabot chat -k N sets "
         "how many",
         "error: unknown command :foo; the commands are :more, :p [DOC] N, :help and :quit",
         "error: there is no paragraph 9 in notes; paragraphs run from 1 to 3",  # not §1 first
         "error: :help takes no argument; type it alone",
     ]
-    assert blocks[5].startswith("1. §1 · 便民提示")  # the next question is answered
+    assert done.stdout.decode().startswith("1. §1 · 便民提示")  # the next question is answered
+    assert "error" not in done.stdout.decode()
 
 
 @pytest.mark.slow

@@ -129,12 +129,20 @@ def test_a_line_that_is_not_a_vote_is_a_one_line_error(tmp_path: Path, line: str
         read_votes(path)
 
 
-def test_missing_votes_file_exits_1_with_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("none.jsonl", "error: the votes file {} does not exist; give the bot's votes file"),
+        ("", "error: cannot read the votes file {}: Is a directory"),
+    ],
+)
+def test_a_votes_file_that_cannot_be_read_exits_1_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, message: str
 ) -> None:
-    assert main(["eval", "--feedback", str(tmp_path / "none.jsonl")]) == 1
+    path = tmp_path / name
+    assert main(["eval", "--feedback", str(path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: cannot read the votes file")
+    assert len(err) == 1 and err[0].startswith(message.format(path)), err
 
 
 @pytest.mark.slow

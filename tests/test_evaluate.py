@@ -265,3 +265,25 @@ def test_failures_name_the_gold_rank_and_the_passage_above(
     out = capsys.readouterr().out
     assert "question(s) without the gold paragraph first" in out
     assert "ranked first:" in out or "nothing was ranked" in out
+
+
+@pytest.mark.slow
+def test_json_failures_stay_inside_each_sets_object(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--methods", "bm25", "--failures", "2"]) == 0
+    text = capsys.readouterr().out
+    assert main(["eval", "--methods", "bm25", "--failures", "2", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]  # `| jq` works
+    assert len(records) == 1
+    misses = records[0]["failures"]["bm25"]
+    assert 1 <= len(misses) <= 2  # bm25 misses some of the gold set
+    for miss in misses:
+        assert set(miss) == {"id", "question", "gold", "gold_rank", "first"}
+        assert miss["gold_rank"] != 1 and miss["first"] not in miss["gold"]
+        assert f"[bm25] {miss['id']}: {miss['question']}" in text  # the same list as the text's
+
+
+def test_a_folder_without_questions_says_so_first(tmp_path: Path) -> None:
+    # Without corpus.jsonl a set is still valid (asked of the bot's own index): not the news.
+    for need_corpus in (True, False):
+        with pytest.raises(DatasetError, match="has no queries.jsonl"):
+            load_dataset(tmp_path, need_corpus=need_corpus)

@@ -48,6 +48,12 @@ class Chat:
         self.out.write(wrap_for(self.out, text.rstrip("\n")) + "\n\n")
         self.out.flush()
 
+    def complain(self, line: str) -> None:
+        """Write an error line to standard error, as every command's; on a terminal a blank line
+        follows it, as it does every block."""
+        sys.stderr.write(wrap_for(sys.stderr, line) + ("\n\n" if sys.stderr.isatty() else "\n"))
+        sys.stderr.flush()
+
     def answer(self, line: str) -> bool:
         """Answer one line typed; return False when it asks to leave."""
         if not line.startswith(":"):
@@ -141,11 +147,12 @@ def _loop(chat: Chat, interactive: bool) -> int:
             if not chat.answer(line):
                 return 0
         except QabotError as exc:
-            chat.write(f"error: {cli_message(exc, CHAT_REMEDIES)}")
+            # The session goes on, and ends with exit status 0: a chat is many questions.
+            chat.complain(f"error: {cli_message(exc, CHAT_REMEDIES)}")
         except KeyboardInterrupt:
             if not interactive:
                 raise
-            chat.write("interrupted")
+            chat.complain("interrupted")
 
 
 def _read_line(interactive: bool) -> str:

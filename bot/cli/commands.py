@@ -11,6 +11,7 @@ from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
+from retrieval.ingest import Paragraph
 from retrieval.search import METHODS, Searcher, check_method
 
 
@@ -22,7 +23,8 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(render_json(answer) + "\n")
     else:
-        out.write(wrap_for(out, render_text(answer, color=out.isatty(), several_docs=several)))
+        text = render_text(answer, color=out.isatty(), several_docs=several)
+        out.write(wrap_for(out, text.rstrip("\n") + "\n"))  # "Nothing ... matches" has no \n
     if 0 < len(answer.passages) < args.k:
         print(f"note: {fewer_passages(len(answer.passages), args.method)}", file=sys.stderr)
     return 0
@@ -70,26 +72,61 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
 def render_paragraphs(searcher: Searcher, words: Sequence[str], radius: int) -> str:
     """Return each paragraph `[DOC] N [[DOC] N ...]` names with its neighbours.
 
-    Every reference is checked before any is shown, so a wrong one shows only its error.
+    Windows of one document that overlap or touch are shown as one run, each paragraph once
+    (`show 16 17`: §15 to §18). Every reference is checked before any is shown, so a wrong one
+    shows only its error.
     """
     several = len(searcher.index.documents) > 1
-    found = []
+    windows = []
     for ref in paragraph_refs(words):
         doc, number = searcher.paragraph_ref(ref)
-        found.append((searcher.neighbours(doc, number, radius=radius), number))
-    return "\n".join(render_context(paragraphs, number, several) for paragraphs, number in found)
+        windows.append((searcher.neighbours(doc, number, radius=radius), number))
+    return "\n".join(
+        # One paragraph at a time: render_context marks one focus, and a run may hold several.
+        render_context([p], p.number if p.number in focus else -1, several)
+        for run, focus in _runs(windows)
+        for p in run
+    )
+
+
+def _runs(windows: Sequence[tuple[list[Paragraph], int]]) -> list[tuple[list[Paragraph], set[int]]]:
+    """Merge the windows of one document that overlap or touch into runs of paragraphs, each
+    with the numbers asked for in it; a run stands where its first window was asked for."""
+    runs: list[tuple[dict[int, Paragraph], set[int]]] = []
+    for paragraphs, number in windows:
+        window = {p.number: p for p in paragraphs}
+        doc = paragraphs[0].doc
+        joined = [
+            i
+            for i, (run, _) in enumerate(runs)
+            if next(iter(run.values())).doc == doc
+            and min(window) <= max(run) + 1
+            and min(run) <= max(window) + 1
+        ]
+        if not joined:
+            runs.append((window, {number}))
+            continue
+        # A window may bridge two runs (`show 10 14 12 --context 1`): they become one.
+        first, focus = runs[joined[0]]
+        first.update(window)
+        focus.add(number)
+        for i in reversed(joined[1:]):
+            run, more = runs.pop(i)
+            first.update(run)
+            focus |= more
+    return [([run[n] for n in sorted(run)], focus) for run, focus in runs]
 
 
 def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
     """Split `[DOC] N [[DOC] N ...]` into one `N` or `DOC N` per paragraph.
 
-    A number may be written as answers cite it (§16). A number without a document stays in
-    the document named last: `notes 3 5` is notes 3 and notes 5.
+    A number may be written as answers cite it (§16), and `DOC#N` as `DOC N`. A number without
+    a document stays in the document named last: `notes 3 5` is notes 3 and notes 5.
     """
     refs: list[list[str]] = []
     doc: str | None = None
     pending: str | None = None
-    for word in words:
+    for word in _split_doc_numbers(words):
         number = word.removeprefix("§").strip()
         if number.isdigit():
             doc, pending = pending or doc, None
@@ -102,6 +139,16 @@ def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
     if pending is not None or not refs:
         refs.append([pending] if pending else [])
     return refs
+
+
+def _split_doc_numbers(words: Sequence[str]) -> list[str]:
+    """Return the words with each `DOC#N` (as eval's qrels and the votes file name paragraphs)
+    made two: `DOC`, `N`."""
+    split = []
+    for word in words:
+        doc, sign, number = word.rpartition("#")
+        split += [doc, number] if sign and doc and number.lstrip("§").isdigit() else [word]
+    return split
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
@@ -142,12 +189,13 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         target.dataset = target.dataset.limited(args.limit)
         evaluation = evaluate.run(target, methods, args.depth, progress)
         evaluations.append(evaluation)
-        if args.json:
-            out.write(json.dumps(eval_report.record(evaluation), ensure_ascii=False) + "\n")
+        if args.json:  # one object per set, its failures inside it
+            shape = eval_report.record(evaluation, args.failures)
+            out.write(json.dumps(shape, ensure_ascii=False) + "\n")
         else:
             out.write(eval_report.render_table(evaluation) + "\n")
-        if args.failures:
-            out.write(eval_report.render_failures(evaluation, args.failures) + "\n")
+            if args.failures:
+                out.write(eval_report.render_failures(evaluation, args.failures) + "\n")
         out.flush()
     if args.report:
         command = "qabot " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "qabot eval"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from retrieval.errors import QabotError, UsageError
+from retrieval.eval.beir import Query
 from retrieval.eval.evaluate import (
     MEASURES,
     Evaluation,
@@ -94,8 +98,9 @@ def render_table(evaluation: Evaluation) -> str:
     return "\n".join(out) + "\n"
 
 
-def record(evaluation: Evaluation) -> dict[str, object]:
-    """Return the JSON shape of an evaluation (documented in docs/quality.md)."""
+def record(evaluation: Evaluation, failures_limit: int = 0) -> dict[str, object]:
+    """Return the JSON shape of an evaluation (documented in docs/quality.md), with up to
+    failures_limit failures per method under "failures" when it is not 0."""
     methods: dict[str, object] = {}
     for name, result in evaluation.methods.items():
         entry: dict[str, object] = {m: round(result.metrics[m], 6) for m in MEASURES}
@@ -111,7 +116,7 @@ def record(evaluation: Evaluation) -> dict[str, object]:
         methods[name] = entry
     ds = evaluation.dataset
     served = evaluation.judges[0] if evaluation.judges else None
-    return {
+    shape: dict[str, object] = {
         "dataset": str(ds.path),
         "questions": len(ds.answerable),
         "unanswerable": len(ds.unanswerable),
@@ -120,6 +125,9 @@ def record(evaluation: Evaluation) -> dict[str, object]:
         # The served method's judgement (the first that judges), as before.
         "confidence": _judgement(evaluation, served) if served else {},
     }
+    if failures_limit:
+        shape["failures"] = failure_records(evaluation, failures_limit)
+    return shape
 
 
 def _judgement(evaluation: Evaluation, result: MethodResult) -> dict[str, object]:
@@ -132,34 +140,64 @@ def _judgement(evaluation: Evaluation, result: MethodResult) -> dict[str, object
     }
 
 
+@dataclass(frozen=True)
+class Miss:
+    """A question whose gold paragraph a method did not rank first."""
+
+    query: Query
+    gold: list[str]  # the question's gold paragraphs
+    rank: int | None  # the first gold paragraph's rank; None: not in the ranking
+    ranking: list[tuple[str, float]]  # what the method ranked, best first
+
+
+def misses(evaluation: Evaluation, method: str) -> list[Miss]:
+    """Return the questions the method did not rank the gold paragraph first for, worst first."""
+    ds = evaluation.dataset
+    result = evaluation.methods[method]
+    found = []
+    for q in ds.answerable:
+        ranking = result.rankings.get(q.id, [])
+        rank = gold_rank(ranking, ds.qrels[q.id])
+        if rank != 1:
+            found.append(Miss(q, list(ds.qrels[q.id]), rank, ranking))
+    return sorted(found, key=lambda m: (-(m.rank or 10**9), m.query.id))
+
+
 def failures(evaluation: Evaluation, method: str, limit: int | None = None) -> list[str]:
     """Return one block per question the method did not rank first, worst first.
 
     Each says the gold paragraph's rank and the passage that was put above it.
     """
-    ds = evaluation.dataset
-    result = evaluation.methods[method]
-    target = evaluation.target
-    misses = []
-    for q in ds.answerable:
-        ranking = result.rankings.get(q.id, [])
-        rank = gold_rank(ranking, ds.qrels[q.id])
-        if rank != 1:
-            misses.append((rank or 10**9, q, ranking, rank))
-    misses.sort(key=lambda m: (-m[0], m[1].id))
     blocks = []
-    for _, q, ranking, rank in misses[:limit]:
-        if rank:
-            where = f"rank {rank}"
+    for miss in misses(evaluation, method)[:limit]:
+        if miss.rank:
+            where = f"rank {miss.rank}"
         else:
-            where = f"not in the top {len(ranking)}" if ranking else "nothing was ranked"
-        gold = ", ".join(ds.qrels[q.id])
-        lines = [f"[{method}] {q.id}: {q.text}", f"  gold {gold}: {where}"]
-        if ranking:
-            top_id = ranking[0][0]
-            lines.append(f"  ranked first: {top_id}: {_snippet(target, top_id)}")
+            where = f"not in the top {len(miss.ranking)}" if miss.ranking else "nothing was ranked"
+        q = miss.query
+        lines = [f"[{method}] {q.id}: {q.text}", f"  gold {', '.join(miss.gold)}: {where}"]
+        if miss.ranking:
+            top_id = miss.ranking[0][0]
+            lines.append(f"  ranked first: {top_id}: {_snippet(evaluation.target, top_id)}")
         blocks.append("\n".join(lines))
     return blocks
+
+
+def failure_records(evaluation: Evaluation, limit: int) -> dict[str, list[dict[str, object]]]:
+    """Return the JSON shape of --failures: per method, its misses worst first."""
+    return {
+        method: [
+            {
+                "id": miss.query.id,
+                "question": miss.query.text,
+                "gold": miss.gold,
+                "gold_rank": miss.rank,
+                "first": miss.ranking[0][0] if miss.ranking else None,
+            }
+            for miss in misses(evaluation, method)[:limit]
+        ]
+        for method in evaluation.methods
+    }
 
 
 def _snippet(target: Target, pid: str, width: int = 90) -> str:
@@ -181,14 +219,9 @@ def render_failures(evaluation: Evaluation, limit: int | None) -> str:
     """Return the failures of every method, each list worst first."""
     out = []
     for method in evaluation.methods:
-        blocks = failures(evaluation, method, limit)
-        rankings = evaluation.methods[method].rankings
-        qrels = evaluation.dataset.qrels
-        total = sum(
-            1 for q in evaluation.dataset.answerable if gold_rank(rankings[q.id], qrels[q.id]) != 1
-        )
+        total = len(misses(evaluation, method))
         out.append(f"{method}: {total} question(s) without the gold paragraph first")
-        out += blocks
+        out += failures(evaluation, method, limit)
         out.append("")
     return "\n".join(out)
 
@@ -215,15 +248,35 @@ def render_markdown(evaluations: Sequence[Evaluation], command: str, failures_li
 
 
 def check_output_file(flag: str, path: Path) -> None:
-    """Refuse a --report or --plot file that could not be written, before evaluating."""
-    folder = path.parent
+    """Refuse a --report or --plot file that could not be written, before evaluating (minutes).
+
+    A file is made in the folder and removed again: only that shows a folder of /proc or /sys,
+    which takes no new files even from root, whom permissions let through.
+    """
     if path.is_dir():
         raise UsageError(f"{flag} {path} is a folder; give a file name in it")
+    try:
+        mode: int | None = path.stat().st_mode
+    except OSError:
+        mode = None  # not there yet (the usual case), or the folder says why below
+    if mode is not None and stat.S_ISFIFO(mode):
+        return  # a pipe (`--report >(less)`): what reads it takes the report
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UsageError(f"{flag} {path} is a device, not a file; give a file name")
+    folder = path.parent
     if not folder.is_dir():
         what = f"{folder} is not a folder" if folder.exists() else f"there is no folder {folder}"
         raise UsageError(f"{flag} {path}: {what}; give a file in a folder that exists")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if mode is not None and not os.access(path, os.W_OK):
         raise UsageError(f"{flag} {path} cannot be written (permission denied); give another file")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".qabot-", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"{flag} {path} cannot be written: no file can be made in {folder} "
+            f"({exc.strerror or exc}); give a file in another folder"
+        ) from exc
 
 
 def check_plot_format(path: Path) -> None:

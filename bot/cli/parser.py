@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,11 @@ from retrieval.store.tuning import INDEX_TYPES
 MAX_K = 50
 MAX_CONTEXT = 20
 MAX_DEPTH = 10_000
+# The commands whose positional argument is free text, by the argument's name: a question
+# typed without quotes reaches argparse as several words (`qabot ask what is AED`).
+FREE_TEXT = {"ask": "question"}
+# An unknown word that looks like an option (`--foo`, `-x`), not a word of a question (`-5`).
+_OPTION_LIKE = re.compile(r"--?[A-Za-z]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,6 +34,24 @@ class _Parser(argparse.ArgumentParser):
     ) -> tuple[argparse.Namespace, list[str]]:
         self.words = sys.argv[1:] if args is None else args
         return super().parse_known_args(args, namespace)
+
+    def parse_args(  # type: ignore[override]  # typeshed overloads it on namespace
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            unquoted = _unquoted_text(parsed, extras)
+            if unquoted:
+                self.exit(2, f"error: {unquoted}\n")
+            command = getattr(parsed, "command", None)
+            if command:  # the command's own help lists its options
+                self.exit(
+                    2,
+                    f"error: unrecognized arguments: {' '.join(extras)} "
+                    f"(see: {self.prog} {command} --help)\n",
+                )
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message}{self._dash_hint(message)} (see: {self.prog} --help)\n")
@@ -55,6 +79,19 @@ class _Parser(argparse.ArgumentParser):
         if name.startswith("--"):
             return any(option.startswith(name) for option in options)
         return word[:2] in options
+
+
+def _unquoted_text(parsed: argparse.Namespace, extras: Sequence[str]) -> str | None:
+    """Say how to quote a question typed as several words, or None when the extra words are
+    not the rest of one (an unknown option such as `--foo` is reported as such)."""
+    command = getattr(parsed, "command", None) or ""
+    name = FREE_TEXT.get(command)
+    if name is None or any(_OPTION_LIKE.match(word) for word in extras):
+        return None
+    text = " ".join([getattr(parsed, name), *extras])
+    # Double quotes, as the README writes questions, unless the shell would read into them.
+    quoted = f'"{text}"' if not set(text) & set('"$`\\!') else shlex.quote(text)
+    return f"put the {name} in quotes: qabot {command} {quoted}"
 
 
 class _Methods:
@@ -101,6 +138,18 @@ def _question(value: str) -> str:
     return value
 
 
+def _given(what: str) -> Callable[[str], str]:
+    """Return an argparse type that refuses an empty value: an unset variable in "$DIR" would
+    otherwise name the current folder, or nothing."""
+
+    def check(value: str) -> str:
+        if not value:
+            raise argparse.ArgumentTypeError(f"is empty; give {what}")
+        return value
+
+    return check
+
+
 _k = _whole_number(1, MAX_K, "; more passages: :more in qabot chat")
 
 
@@ -110,6 +159,7 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--corpus",
         action="append",
+        type=_given("a file or folder"),
         metavar="PATH",
         help="a corpus file or folder (repeatable; default: the bundled corpus, or QABOT_CORPUS)",
     )
@@ -217,6 +267,7 @@ def _add_eval_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     ev.add_argument(
         "--dataset",
         action="append",
+        type=_given("a question set's folder"),
         metavar="DIR",
         help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv), or one without "
         "corpus.jsonl whose qrels name the bot's own paragraphs (DOC#N): asked of the bot's "
@@ -225,6 +276,7 @@ def _add_eval_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     ev.add_argument(
         "--feedback",
         action="append",
+        type=_given("the bot's votes file"),
         metavar="FILE",
         help="the bot's votes file (QABOT_FEEDBACK_FILE) scored as a question set: 👍 paragraphs "
         "are the answers; repeatable",
@@ -240,8 +292,18 @@ def _add_eval_command(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         "--limit", type=_whole_number(1, 10**9), metavar="N", help="only the first N questions"
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object per set")
-    ev.add_argument("--report", metavar="FILE.md", help="write a Markdown report")
-    ev.add_argument("--plot", metavar="FILE.png", help="draw Recall@k per method")
+    ev.add_argument(
+        "--report",
+        type=_given("a file name, e.g. report.md"),
+        metavar="FILE.md",
+        help="write a Markdown report",
+    )
+    ev.add_argument(
+        "--plot",
+        type=_given("a file name, e.g. recall.png"),
+        metavar="FILE.png",
+        help="draw Recall@k per method",
+    )
     ev.add_argument(
         "--failures",
         nargs="?",

@@ -146,10 +146,12 @@ def load_dataset(directory: Path, need_corpus: bool = True) -> Dataset:
         raise DatasetError(
             f"no question set at {directory} (give a folder with {CORPUS}, {QUERIES}, {QRELS})"
         )
-    for name in ([CORPUS] if need_corpus else []) + [QUERIES, str(QRELS)]:
+    # The questions first: a set without corpus.jsonl is valid (asked of the bot's own index).
+    for name in [QUERIES, str(QRELS)] + ([CORPUS] if need_corpus else []):
         if not (directory / name).is_file():
             raise DatasetError(
-                f"{directory} has no {name} (BEIR layout: {CORPUS}, {QUERIES}, {QRELS})"
+                f"{directory} has no {name} (a question set has {QUERIES} and {QRELS}, and "
+                f"{CORPUS} unless its qrels name the bot's own paragraphs, DOC#N)"
             )
     corpus = read_corpus(directory / CORPUS) if need_corpus else {}
     queries = read_queries(directory / QUERIES)

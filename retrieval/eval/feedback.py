@@ -31,8 +31,16 @@ class Votes:
 def _records(path: Path) -> list[dict[str, object]]:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"cannot read the votes file {path}: {exc}") from exc
+    except FileNotFoundError:
+        raise DatasetError(
+            f"the votes file {path} does not exist; give the bot's votes file (QABOT_FEEDBACK_FILE)"
+        ) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read the votes file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise DatasetError(
+            f"the votes file {path} is not UTF-8 text (byte {exc.start}); give the bot's votes file"
+        ) from exc
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
