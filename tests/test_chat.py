@@ -195,3 +195,32 @@ def test_a_pipe_gets_answers_only(notes: dict[str, str]) -> None:
         "type a question, e.g. 青年路什么时候停水？"
     ) in result.stderr.splitlines()
     assert "error" not in out
+
+
+@pytest.mark.parametrize("word", ["quit", "EXIT", "退出"])
+def test_a_line_of_quit_alone_leaves(notes: dict[str, str], word: str) -> None:
+    result = run_qabot("chat", stdin=f"青年路停水吗\n {word} \n迎泽大街施工吗\n", env=notes)
+    assert result.returncode == 0, result.stderr
+    firsts = [line for line in result.stdout.split("\n") if line.startswith("1. ")]
+    assert [line.split(" · ")[0] for line in firsts] == ["1. §1"]  # nothing after it answered
+
+
+def test_no_bold_on_a_dumb_terminal_or_with_no_color() -> None:
+    from bot.cli.output import wants_color
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    for env, color in (
+        ({"TERM": "xterm"}, True),
+        ({"TERM": "dumb"}, False),
+        ({"TERM": "xterm", "NO_COLOR": "1"}, False),
+        ({"TERM": "xterm", "NO_COLOR": ""}, True),  # no-color.org: set and not empty
+    ):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.delenv("NO_COLOR", raising=False)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            assert wants_color(terminal) is color, env  # type: ignore[arg-type]

@@ -103,6 +103,8 @@ def one_line(err: str) -> str:
         (["ask", "what", "is", "--foo"], "error: unrecognized arguments: is --foo"),
         (["chat", "hello"], "error: unrecognized arguments: hello (see: qabot chat --help)"),
         (["index", "--json"], "error: unrecognized arguments: --json (see: qabot index --help)"),
+        (["ask", ":p 16"], ":p is a command of qabot chat; to show a paragraph: qabot show 16"),
+        (["ask", ":more"], ":more is a command of qabot chat; qabot ask answers one question"),
         (["bot", "--port", "-5"], "argument --port: must be between 1 and 65535, not -5"),
         (["index", "--index-type", "foo"], "invalid choice: 'foo'"),
         (["nocommand"], "invalid choice: 'nocommand'"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.cli.commands import render_paragraphs
+from bot.cli.output import wants_color
 from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_text
@@ -27,6 +28,8 @@ Type a question and press Enter. Ctrl-C clears the line, Ctrl-D leaves.
   :help       this text
   :quit       leave"""
 QUIT = (":quit", ":q", ":exit")
+# A line of only one of these leaves too, as in other shells (no one asks the corpus `quit`).
+BARE_QUIT = ("quit", "exit", "退出")
 COMMAND_NAMES = ":more, :p [DOC] N, :help and :quit"
 HISTORY_LENGTH = 1000
 
@@ -39,7 +42,7 @@ class Chat:
         self.k = k
         self.out = out
         self.several = len(searcher.index.documents) > 1
-        self.color = out.isatty()
+        self.color = wants_color(out)
         self.last_question: str | None = None
         self.shown = 0
 
@@ -56,6 +59,8 @@ class Chat:
 
     def answer(self, line: str) -> bool:
         """Answer one line typed; return False when it asks to leave."""
+        if line.strip().lower() in BARE_QUIT:
+            return False
         if not line.startswith(":"):
             self.ask(line)
             return True

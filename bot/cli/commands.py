@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.cli.output import wants_color
 from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_context, render_json, render_text
@@ -23,7 +24,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(render_json(answer) + "\n")
     else:
-        text = render_text(answer, color=out.isatty(), several_docs=several)
+        text = render_text(answer, color=wants_color(out), several_docs=several)
         out.write(wrap_for(out, text.rstrip("\n") + "\n"))  # "Nothing ... matches" has no \n
     if 0 < len(answer.passages) < args.k:
         print(f"note: {fewer_passages(len(answer.passages), args.method)}", file=sys.stderr)

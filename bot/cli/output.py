@@ -12,6 +12,12 @@ from typing import TextIO, cast
 READER_LEFT = 141
 
 
+def wants_color(out: TextIO) -> bool:
+    """Tell whether to write bold and underline: on a terminal, unless NO_COLOR is set
+    (no-color.org) or the terminal is `dumb` (Emacs shells, some CI logs)."""
+    return out.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
 class OutputError(Exception):
     """Standard output could not be written: closed, a full disk, an I/O error.
 

@@ -135,6 +135,15 @@ def _question(value: str) -> str:
         raise argparse.ArgumentTypeError(
             'the question is empty; type a question, e.g. qabot ask "青年路什么时候停水"'
         )
+    command, _, rest = value.strip().partition(" ")
+    if command == ":p":  # a command of qabot chat, typed to qabot ask
+        raise argparse.ArgumentTypeError(
+            f":p is a command of qabot chat; to show a paragraph: qabot show {rest.strip() or 'N'}"
+        )
+    if command in (":more", ":help", ":h", ":quit", ":q", ":exit"):
+        raise argparse.ArgumentTypeError(
+            f"{command} is a command of qabot chat; qabot ask answers one question"
+        )
     return value
 
 
