@@ -183,6 +183,8 @@ def test_a_passage_opens_in_context_and_steps_to_its_neighbours(
         ("/p abc", "「abc」不是段落编号；段落编号为 1–50，例如：/p 12"),
         ("/p", "用法：/p N，段落编号为 1–50，例如：/p 12"),
         ("/p nosuchdoc 3", "没有文档「nosuchdoc」。文档有：shanxi-taiyuan-news-2023-08-30"),
+        # As the votes file and eval's qrels name a paragraph.
+        ("/p shanxi-taiyuan-news-2023-08-30#17", "» §17 · 我省落实今年12件民生实事成效显著"),
     ],
 )
 def test_paragraph_command(

@@ -14,6 +14,7 @@ from bot.render import render_context, render_json, render_text
 from retrieval.errors import QabotError, UsageError
 from retrieval.ingest import Paragraph
 from retrieval.search import METHODS, Searcher, check_method
+from retrieval.search.refs import split_doc_numbers
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -127,7 +128,7 @@ def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
     refs: list[list[str]] = []
     doc: str | None = None
     pending: str | None = None
-    for word in _split_doc_numbers(words):
+    for word in split_doc_numbers(words):
         number = word.removeprefix("§").strip()
         if number.isdigit():
             doc, pending = pending or doc, None
@@ -140,16 +141,6 @@ def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
     if pending is not None or not refs:
         refs.append([pending] if pending else [])
     return refs
-
-
-def _split_doc_numbers(words: Sequence[str]) -> list[str]:
-    """Return the words with each `DOC#N` (as eval's qrels and the votes file name paragraphs)
-    made two: `DOC`, `N`."""
-    split = []
-    for word in words:
-        doc, sign, number = word.rpartition("#")
-        split += [doc, number] if sign and doc and number.lstrip("§").isdigit() else [word]
-    return split
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:

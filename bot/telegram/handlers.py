@@ -93,6 +93,7 @@ from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, StoreError
 from retrieval.search import Answer, BadParagraphRef, Searcher, small_talk
+from retrieval.search.refs import split_doc_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ class QABot:
         if message is None:
             return
         searcher = self.engine.searcher
-        words = context.args or []
+        words = split_doc_numbers(context.args or [])  # `/p DOC#N` as the votes file names it
         try:
             doc, number = searcher.paragraph_ref(words)
         except BadParagraphRef as problem:

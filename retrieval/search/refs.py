@@ -26,3 +26,13 @@ class BadParagraphRef(UsageError):
         self.given = given
         self.last = last
         super().__init__(f"no paragraph named by {given or '(nothing)'!r}: {reason}")
+
+
+def split_doc_numbers(words: Sequence[str]) -> list[str]:
+    """Return the words with each `DOC#N` (as eval's qrels and the votes file name paragraphs)
+    made two: `DOC`, `N`."""
+    split = []
+    for word in words:
+        doc, sign, number = word.rpartition("#")
+        split += [doc, number] if sign and doc and number.lstrip("§").isdigit() else [word]
+    return split
