@@ -226,6 +226,8 @@ def test_a_paragraph_too_long_is_cut_at_sentence_ends() -> None:
     [
         ("停水通知：青年路明天停水。", "gb18030"),
         ("博物館每週二免費開放。", "big5"),  # also decodes as GB18030, into other characters
+        ("太原市", "gb18030"),  # also decodes as Big5: 怮埻庈
+        ("会议", "gb18030"),
         ("太原市政府公告\n各有關單位及住戶：", "big5"),
         ("游乐场的门票是五十元。", "utf-16"),  # Windows Notepad's "Unicode": UTF-16 LE, a mark
         ("游乐场的门票是五十元。", "utf-8-sig"),

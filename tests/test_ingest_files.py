@@ -132,12 +132,19 @@ def test_files_of_one_name_become_documents_of_different_names(tmp_path: Path) -
 
 
 def test_a_copy_of_a_document_is_skipped_with_a_line(tmp_path: Path) -> None:
-    (tmp_path / "ok.md").write_text("会议室在三楼。\n", encoding="utf-8")
-    (tmp_path / "link.md").symlink_to(tmp_path / "ok.md")
-    (tmp_path / "copy.txt").write_text("会议室在三楼。\n", encoding="utf-8")
+    (tmp_path / "report.md").write_text("会议室在三楼。\n", encoding="utf-8")
+    (tmp_path / "latest.md").symlink_to(tmp_path / "report.md")  # sorts first, but a link
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "report.md").write_text("会议室在三楼。\n", encoding="utf-8")  # deeper
     documents, warnings = load_documents([tmp_path])
-    assert [d.doc for d in documents] == ["copy"]  # files are read in name order
+    # The file kept is named as if the copies were never there: `report`, not `tmp/report`.
+    assert [d.doc for d in documents] == ["report"]
     assert sorted(w.split(": ", 1)[1] for w in warnings) == [
-        f"{tmp_path / 'link.md'} has the same text as {tmp_path / 'copy.txt'}",
-        f"{tmp_path / 'ok.md'} has the same text as {tmp_path / 'copy.txt'}",
+        f"{tmp_path / 'latest.md'} has the same text as {tmp_path / 'report.md'}",
+        f"{tmp_path / 'old' / 'report.md'} has the same text as {tmp_path / 'report.md'}",
     ]
+    # A file named directly is the one kept; named twice, it is read once, without a word.
+    documents, warnings = load_documents([tmp_path / "old" / "report.md", tmp_path])
+    assert [(d.doc, d.path) for d in documents] == [("report", tmp_path / "old" / "report.md")]
+    again, warnings = load_documents([tmp_path / "report.md", tmp_path / "report.md"])
+    assert [d.doc for d in again] == ["report"] and warnings == []

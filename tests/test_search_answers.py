@@ -220,9 +220,13 @@ def test_a_figure_of_another_named_year_does_not_answer() -> None:
     assert answer("今年配置多少台AED？", aed) == "1000台"
     # A sentence naming no year may be about it: left to the question's other words.
     assert answer("2023年计划加装多少部电梯？", "今年全省计划加装500部电梯。") == "500部"
+    # An age in years is no year written about.
+    old_town = "这座有1800年历史的古城今年接待游客500万人次。"
+    assert answer("2023年接待游客多少人次？", old_town) == "500万人次"
 
 
 def test_a_span_of_days_is_no_date() -> None:
     notice = "望上述单位及住户自本通告发布之日起15日内携带有关土地手续办理注销手续。"
     assert answer("土地通告是哪天发布的？", notice) is None
     assert answer("停水是哪天？", "定于8月31日9时至19时停水。") == "8月31日"
+    assert answer("停水是哪天？", "定于8月31日内蒙古路停水。") == "8月31日"  # a road, no span

@@ -42,6 +42,9 @@ WATER = "太原市自来水公司将于8月31日9时至19时对青年路供水�
         ("钱烈宪现在的职务是什么？", ["post"]),  # CMRC 2018 train
         ("What position does Yang Junmin hold?", ["post"]),
         ("曾心梅从事什么职业？", []),  # an occupation: 歌手, 足球员, no list of titles
+        ("任何职工都能享受免费送戏吗？", []),  # 任何职…: anyone
+        ("What office is responsible for the water cut?", []),
+        ("What office did he hold?", ["post"]),
         ("青年路什么时候停水？", []),  # a date or a time: too varied to check by pattern
         ("为什么电话本不受版权法保护？", []),  # 为什么 + 电话, not 什么电话
     ],
@@ -102,9 +105,13 @@ def test_a_post_only_ranks() -> None:
     moved = prefer_what_is_asked("杨俊民担任什么职务？", [(1, 3.0), (2, 2.5)], texts.__getitem__)
     assert moved == [(2, 2.5), (1, 3.0 - KIND_PENALTY)]
     assert missing_kind("杨俊民担任什么职务？", quote) is None
-    for title in ("市科技局局长", "董事长", "省长", "教授", "总经理", "副主席"):
+    for title in ("市科技局局长", "董事长", "省长", "教授", "总经理", "副主席", "改供奉官"):
         kept = prefer_what_is_asked("他担任什么职务？", [(1, 1.0)], lambda _, t=title: t)
         assert kept == [(1, 1.0)], title
+    # No title: a committee, an organ, the long term.
+    for text in ("市人大常委会举行会议", "官方数据显示", "器官移植", "进行长期观察", "城市长远规划"):
+        moved = prefer_what_is_asked("他担任什么职务？", [(1, 1.0)], lambda _, t=text: t)
+        assert moved == [(1, 1.0 - KIND_PENALTY)], text
 
 
 def test_passages_without_what_is_asked_for_move_down() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from retrieval.errors import CorpusError, Remedy
 from retrieval.ingest.cutter import parse_text
 from retrieval.ingest.paragraphs import PARSER_VERSION, Document
-from retrieval.ingest.readers import reader_for, supported_suffixes
+from retrieval.ingest.readers import Source, reader_for, supported_suffixes
 
 # A folder holding this file is a question set (BEIR layout, like corpus/gold), not documents.
 QUESTION_SET_MARK = "queries.jsonl"
@@ -59,6 +60,12 @@ def scan_corpus(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
             )
         else:
             raise CorpusError(f"corpus path {path} does not exist", remedy=Remedy.CORPUS_PATH)
+    # A file named twice, or inside a folder also named (`--corpus DIR --corpus DIR/a.md`), once
+    # (a link to it is another path: load_documents keeps one of their texts).
+    unique: dict[str, Path] = {}
+    for f in files:
+        unique.setdefault(os.path.abspath(f), f)
+    files = list(unique.values())
     if not files:
         where = ", ".join(str(p) for p in given) or "(none)"
         raise CorpusError(
@@ -97,11 +104,11 @@ def _distinct(paths: Sequence[Path]) -> list[str]:
             names = ["/".join([*p.parts[-1 - depth : -1], getattr(p, last)]) for p in paths]
             if len(set(names)) == len(names):
                 return names
-    return [str(p) for p in paths]  # the same path named twice (scan_corpus keeps it once)
+    return [str(p) for p in paths]  # not reached: scan_corpus keeps each file once
 
 
-def read_document(path: Path, doc: str) -> Document | None:
-    """Read and cut one file; None when it holds no text.
+def read_source(path: Path) -> Source:
+    """Read one file as its reader understands it.
 
     Raises:
         CorpusError: the file cannot be read.
@@ -109,14 +116,26 @@ def read_document(path: Path, doc: str) -> Document | None:
     reader = reader_for(path)
     if reader is None:  # scan_corpus lets only readable files through
         raise CorpusError(f"cannot read {path}: unsupported format")
-    source = reader(path)
+    return reader(path)
+
+
+def read_document(path: Path, doc: str, source: Source | None = None) -> Document | None:
+    """Read (unless its source is given) and cut one file; None when it holds no text.
+
+    Raises:
+        CorpusError: the file cannot be read.
+    """
+    source = source or read_source(path)
     paragraphs = parse_text(
         source.text, doc, source.title, paged=source.paged, line_paragraphs=source.line_paragraphs
     )
     if not paragraphs:
         return None
-    digest = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
-    return Document(doc, path, source.title or doc, tuple(paragraphs), digest)
+    return Document(doc, path, source.title or doc, tuple(paragraphs), _digest(source))
+
+
+def _digest(source: Source) -> str:
+    return hashlib.sha256(source.text.encode("utf-8")).hexdigest()
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
@@ -124,7 +143,8 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
 
     A file named directly that cannot be read is an error; a file found inside a folder that
     cannot be read, or whose format is not supported, is skipped with a warning, so the other
-    documents are still indexed; so is a file with the same text as one read before it.
+    documents are still indexed; so is a copy of another file's text (one file is kept:
+    named directly, not a link, in the shallowest folder, first by name).
 
     Returns:
         The documents, and one warning line per skipped or empty file.
@@ -136,28 +156,53 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
         f"skipped {p.name}: " + ("unsupported format" if p.is_file() else NOT_A_FILE)
         for p in unsupported
     ]
-    documents: list[Document] = []
-    seen: dict[str, Path] = {}  # text digest -> the first file with that text
-    for path, doc in zip(files, _doc_ids(files), strict=True):
+    sources: list[tuple[Path, Source]] = []
+    for path in files:
         try:
-            document = read_document(path, doc)
+            source = read_source(path)
         except CorpusError as exc:
             if path.resolve() in explicit:
                 raise
             warnings.append(f"skipped: {exc}")
             continue
+        if source.text.strip():
+            sources.append((path, source))
+        else:
+            warnings.append(f"skipped: {path} has no text")
+    kept = _without_copies(sources, explicit, warnings)
+    documents: list[Document] = []
+    # Named once the copies are gone: a copy in another folder does not lengthen the names.
+    for (path, source), doc in zip(kept, _doc_ids([p for p, _ in kept]), strict=True):
+        document = read_document(path, doc, source)
         if document is None:
             warnings.append(f"skipped: {path} has no text")
             continue
-        # A copy (or a link to a file of the corpus) would cite every paragraph twice.
-        if document.sha256 in seen:
-            warnings.append(f"skipped: {path} has the same text as {seen[document.sha256]}")
-            continue
-        seen[document.sha256] = path
         documents.append(document)
     if not documents:
         raise CorpusError("no readable text in the corpus: " + "; ".join(warnings))
     return documents, warnings
+
+
+def _without_copies(
+    sources: list[tuple[Path, Source]], explicit: set[Path], warnings: list[str]
+) -> list[tuple[Path, Source]]:
+    """Return the sources without copies of another's text (a backup, a link to a file of the
+    corpus: they would cite every paragraph twice), in their order; say each one dropped."""
+    by_text: dict[str, list[int]] = {}
+    for i, (_, source) in enumerate(sources):
+        by_text.setdefault(_digest(source), []).append(i)
+
+    def preference(i: int) -> tuple[bool, bool, int, int]:
+        path = sources[i][0]
+        return (path.resolve() not in explicit, path.is_symlink(), len(path.parts), i)
+
+    dropped = set()
+    for same in by_text.values():
+        kept = min(same, key=preference)
+        for i in sorted(set(same) - {kept}):
+            warnings.append(f"skipped: {sources[i][0]} has the same text as {sources[kept][0]}")
+            dropped.add(i)
+    return [s for i, s in enumerate(sources) if i not in dropped]
 
 
 def corpus_fingerprint(files: Sequence[Path]) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
+import rjieba
 from charset_normalizer import from_bytes
 
 from retrieval.errors import CorpusError
 from retrieval.ingest.readers import MAX_FILE_BYTES, Source, register
+from retrieval.normalize import normalize
 
 
 def read_bytes(path: Path) -> bytes:
@@ -39,10 +42,11 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # The legacy encodings of Chinese text: Simplified (GB2312/GBK/GB18030) and Traditional (Big5).
-# Big5 bytes nearly always decode as GB18030 too, into other characters, so when both decode
-# charset-normalizer tells which reads as language (it chose right for every paragraph of the
-# bundled page cut to 12, 30 and 200 characters, in either encoding).
+# Big5 bytes nearly always decode as GB18030 too, into other characters (and short GB18030
+# text as Big5): when both decode, the one that reads as words wins (_likelier).
 LEGACY_ENCODINGS = ("gb18030", "big5")
+SHORT_BYTES = 32
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def read_text(path: Path) -> str:
@@ -75,8 +79,7 @@ def read_text(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     if len(decoded) > 1:
-        best = from_bytes(data, cp_isolation=list(decoded)).best()
-        return decoded.get(best.encoding if best else "", decoded[LEGACY_ENCODINGS[0]])
+        return _likelier(decoded, data)
     if decoded:
         return next(iter(decoded.values()))
     raise CorpusError(f"{path} is neither UTF-8, GB18030 nor Big5 text; convert it to UTF-8")
@@ -88,3 +91,28 @@ def read_plain(path: Path) -> Source:
     sentence ends its paragraph (one paragraph a line, as Chinese text files are written);
     Markdown keeps its rule, a blank line between paragraphs."""
     return Source(read_text(path), line_paragraphs=path.suffix.lower() == ".txt")
+
+
+def _likelier(decoded: dict[str, str], data: bytes) -> str:
+    """Return the decoding that reads as Chinese: the larger share of its characters in words
+    of jieba's dictionary (mojibake is single rare characters: 怮埻庈 for 太原市); when they
+    tie, charset-normalizer's choice between them (below SHORT_BYTES, the first)."""
+    shares = {encoding: _in_words(text) for encoding, text in decoded.items()}
+    ranked = sorted(shares.values(), reverse=True)
+    if ranked[0] > ranked[1]:
+        return decoded[max(shares, key=shares.__getitem__)]
+    if len(data) < SHORT_BYTES:  # a word or two neither reads as: too little for statistics
+        return next(iter(decoded.values()))
+    best = from_bytes(data, cp_isolation=list(decoded)).best()
+    return decoded.get(best.encoding if best else "", next(iter(decoded.values())))
+
+
+def _in_words(text: str) -> float:
+    """Return the share of the text's CJK characters that stand in words of two or more
+    characters of jieba's dictionary (read in Simplified Chinese)."""
+    sample = normalize(text[:2000])
+    total = len(_CJK.findall(sample))
+    if not total:
+        return 0.0
+    worded = sum(len(w) for w in rjieba.cut(sample, False) if len(w) > 1 and _CJK.match(w))
+    return worded / total

@@ -66,7 +66,7 @@ EXPRESSIONS: dict[str, re.Pattern[str]] = {
         r"(?:(?<!\d)(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]|(?<!\d)\d{1,2}\s*[日号]"
         r"|(?<![一二三四五六七八九十廿卅])(?:[一二三四五六七八九十]+月)?[一二三四五六七八九十廿卅]+[日号]"
         r"|[正一二三四五六七八九十冬腊]月(?:初|廿|十)?[一二三四五六七八九十]+)"
-        r"(?!\s*(?:内|以内|之内))"
+        r"(?!\s*(?:内(?![蒙瓦江])|以内|之内))"  # 8月29日内蒙古, 日内瓦 are no span
     ),
     # With its area code: (0351)3586630, 0351-3586630.
     "phone": re.compile(
@@ -137,7 +137,7 @@ _PER_UNIT_ANSWER = re.compile(r"每|人均|均|/|／|一[个位名人户部台�
 _OTHER_YEAR = re.compile(r"明年|去年|(?<![以提之此最])前年|(?<![以之此然最])后年|下一年|上一年")
 # A year a question names (2024年配置多少台) and one a sentence is about: a sentence naming
 # only other years does not answer it.
-_YEAR_NAMED = re.compile(r"(?<!\d)((?:1[5-9]|20)\d\d)\s*年(?!代)")
+_YEAR_NAMED = re.compile(r"(?<!\d)((?:1[5-9]|20)\d\d)\s*年(?!代|历史|前|以来|左右|间)")
 # A calendar year (or a span of years, or a bare 1990) counts nothing.
 # What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
 _CHANGE = re.compile(
@@ -149,7 +149,7 @@ _LEAD = 8  # characters before an old value that may name what it is of: 2022年
 # 能领多少钱`), unless the question asks for the change itself (`提高了多少`).
 _RAISE = r"提高|提升|增加|增长|增支|上涨|上调|涨|下降|减少|降低|下调|减"
 _DELTA = re.compile(rf"(?:{_RAISE})了?\s*$")
-_ASKS_LEVEL = re.compile(r"一共|总共|合计|总额|总计|(?:以|之)?后")
+_ASKS_LEVEL = re.compile(rf"一共|总共|合计|总额|总计|(?:以|之|{_RAISE})后")
 _ASKS_CHANGE = re.compile(rf"(?:{_RAISE}|多)了?(?:多少|几)|幅度|增幅|涨幅|降幅")
 _YEAR = re.compile(rf"(?:1[5-9]|20)\d\d\s*年?(?:{_RANGE}(?:1[5-9]|20)\d\d\s*年?)?")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
