@@ -208,11 +208,11 @@ def test_a_line_of_quit_alone_leaves(notes: dict[str, str], word: str) -> None:
 def test_no_bold_on_a_dumb_terminal_or_with_no_color() -> None:
     from bot.cli.output import wants_color
 
-    class Terminal:
+    class AnyTty:
         def isatty(self) -> bool:
             return True
 
-    terminal = Terminal()
+    terminal = AnyTty()
     for env, color in (
         ({"TERM": "xterm"}, True),
         ({"TERM": "dumb"}, False),

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.cli.commands import render_paragraphs
 from bot.cli.output import wants_color
+from bot.cli.parser import CHAT_QUIT
 from bot.cli.wrap import wrap_for
 from bot.options import engine_from_args
 from bot.render import render_text
@@ -27,7 +28,7 @@ Type a question and press Enter. Ctrl-C clears the line, Ctrl-D leaves.
   :p N        paragraph N in context (§N works too; :p DOC N in document DOC)
   :help       this text
   :quit       leave"""
-QUIT = (":quit", ":q", ":exit")
+QUIT = CHAT_QUIT
 # A line of only one of these leaves too, as in other shells (no one asks the corpus `quit`).
 BARE_QUIT = ("quit", "exit", "退出")
 COMMAND_NAMES = ":more, :p [DOC] N, :help and :quit"

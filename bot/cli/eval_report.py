@@ -261,6 +261,8 @@ def check_output_file(flag: str, path: Path) -> None:
         mode = None  # not there yet (the usual case), or the folder says why below
     if mode is not None and stat.S_ISFIFO(mode):
         return  # a pipe (`--report >(less)`): what reads it takes the report
+    if mode is not None and stat.S_ISCHR(mode) and os.access(path, os.W_OK):
+        return  # /dev/stdout, a terminal (one that takes nothing, /dev/full, fails when written)
     if mode is not None and not stat.S_ISREG(mode):
         raise UsageError(f"{flag} {path} is a device, not a file; give a file name")
     folder = path.parent

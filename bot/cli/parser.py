@@ -14,6 +14,9 @@ from retrieval.config import BACKENDS, ENGINES
 from retrieval.store.tuning import INDEX_TYPES
 
 # A question shows at most this many passages: longer rankings are for `qabot eval --depth`.
+# The commands of qabot chat (bot/cli/chat.py): qabot ask says where they belong.
+CHAT_QUIT = (":quit", ":q", ":exit")
+CHAT_COMMANDS = (":more", ":p", ":help", ":h", *CHAT_QUIT)
 MAX_K = 50
 MAX_CONTEXT = 20
 MAX_DEPTH = 10_000
@@ -140,7 +143,7 @@ def _question(value: str) -> str:
         raise argparse.ArgumentTypeError(
             f":p is a command of qabot chat; to show a paragraph: qabot show {rest.strip() or 'N'}"
         )
-    if command in (":more", ":help", ":h", ":quit", ":q", ":exit"):
+    if command in CHAT_COMMANDS:
         raise argparse.ArgumentTypeError(
             f"{command} is a command of qabot chat; qabot ask answers one question"
         )

@@ -144,7 +144,8 @@ KINDS = (
         r"\bwhat (?:position|post)s? (?:does|did|do|is|was|has|had)\b"
         r"|\bwhat (?:office|title)s? (?:does|did|do|has|had) \w+(?: \w+)? (?:hold|held|serve)\b"
         r"|\bwhat is (?:his|her|their) (?:job|role|title|position|post)\b",
-        # Not 委员会 (a committee), 官方, 器官, 官司; 长 not of 长期, 长远, 长效 (进行长期, 城市长远).
+        # Not 委员会 (a committee), 官方, 器官, 官司; 长 not of 长期, 长远, 长效 (进行长期,
+        # 城市长远).
         r"主任|书记|主席|总裁|经理|董事|总监|委员(?!会)|秘书|教授|总理|总统|首相|大使|顾问|司令"
         r"|主编|理事|主管|负责人|议员|参谋|将军|元帅|皇帝|国王|大臣|丞相|宰相|尚书|侍郎|太守|刺史"
         r"|知府|知县|总督|巡抚|提督|[少中上大]将|研究员|工程师|教练|首席|院士"
