@@ -109,7 +109,7 @@ def test_a_post_only_ranks() -> None:
         kept = prefer_what_is_asked("他担任什么职务？", [(1, 1.0)], lambda _, t=title: t)
         assert kept == [(1, 1.0)], title
     # No title: a committee, an organ, the long term.
-    untitled = ("市人大常委会举行会议", "官方数据显示", "器官移植", "进行长期观察", "城市长远规划")
+    untitled = ("市人大常委会举行会议", "官方数据显示", "器官移植", "进行长期观察", "许多家长")
     for text in untitled:
         moved = prefer_what_is_asked("他担任什么职务？", [(1, 1.0)], lambda _, t=text: t)
         assert moved == [(1, 1.0 - KIND_PENALTY)], text
