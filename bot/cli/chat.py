@@ -28,7 +28,6 @@ Type a question and press Enter. Ctrl-C clears the line, Ctrl-D leaves.
   :p N        paragraph N in context (§N works too; :p DOC N in document DOC)
   :help       this text
   :quit       leave"""
-QUIT = CHAT_QUIT
 # A line of only one of these leaves too, as in other shells (no one asks the corpus `quit`).
 BARE_QUIT = ("quit", "exit", "退出")
 COMMAND_NAMES = ":more, :p [DOC] N, :help and :quit"
@@ -70,14 +69,14 @@ class Chat:
             self.show(words)
             return True
         plain = {":more": self.more, ":help": self.help, ":h": self.help}
-        if name not in plain and name not in QUIT:
+        if name not in plain and name not in CHAT_QUIT:
             raise UsageError(f"unknown command {name}; the commands are {COMMAND_NAMES}")
         if words:
             how = f"it shows the next {self.k} result(s); qabot chat -k N sets how many"
             raise UsageError(
                 f"{name} takes no argument; {how if name == ':more' else 'type it alone'}"
             )
-        if name in QUIT:
+        if name in CHAT_QUIT:
             return False
         plain[name]()
         return True

@@ -163,13 +163,16 @@ def misses(evaluation: Evaluation, method: str) -> list[Miss]:
     return sorted(found, key=lambda m: (-(m.rank or 10**9), m.query.id))
 
 
-def failures(evaluation: Evaluation, method: str, limit: int | None = None) -> list[str]:
-    """Return one block per question the method did not rank first, worst first.
+def failures(
+    evaluation: Evaluation, method: str, limit: int | None = None, found: list[Miss] | None = None
+) -> list[str]:
+    """Return one block per question the method did not rank first, worst first (of `found`,
+    its misses, when the caller has them already).
 
     Each says the gold paragraph's rank and the passage that was put above it.
     """
     blocks = []
-    for miss in misses(evaluation, method)[:limit]:
+    for miss in (misses(evaluation, method) if found is None else found)[:limit]:
         if miss.rank:
             where = f"rank {miss.rank}"
         else:
@@ -219,9 +222,9 @@ def render_failures(evaluation: Evaluation, limit: int | None) -> str:
     """Return the failures of every method, each list worst first."""
     out = []
     for method in evaluation.methods:
-        total = len(misses(evaluation, method))
-        out.append(f"{method}: {total} question(s) without the gold paragraph first")
-        out += failures(evaluation, method, limit)
+        found = misses(evaluation, method)
+        out.append(f"{method}: {len(found)} question(s) without the gold paragraph first")
+        out += failures(evaluation, method, limit, found)
         out.append("")
     return "\n".join(out)
 

@@ -138,7 +138,6 @@ _OTHER_YEAR = re.compile(r"明年|去年|(?<![以提之此最])前年|(?<![以�
 # A year a question names (2024年配置多少台) and one a sentence is about: a sentence naming
 # only other years does not answer it.
 _YEAR_NAMED = re.compile(r"(?<!\d)((?:1[5-9]|20)\d\d)\s*年(?!代|历史|前|以来|左右|间)")
-# A calendar year (or a span of years, or a bare 1990) counts nothing.
 # What joins an old value to the new one: 从800台增加至1000台, 由0~6岁扩大到0~15岁.
 _CHANGE = re.compile(
     r"\s*(?:增加|增长|提高|提升|扩大|上升|下降|减少|降低|调整|上调|下调|变)?\s*(?:至|到|为)\s*"
@@ -151,6 +150,7 @@ _RAISE = r"提高|提升|增加|增长|增支|上涨|上调|涨|下降|减少|�
 _DELTA = re.compile(rf"(?:{_RAISE})了?\s*$")
 _ASKS_LEVEL = re.compile(rf"一共|总共|合计|总额|总计|(?:以|之|{_RAISE})后")
 _ASKS_CHANGE = re.compile(rf"(?:{_RAISE}|多)了?(?:多少|几)|幅度|增幅|涨幅|降幅")
+# A calendar year (or a span of years, or a bare 1990) counts nothing.
 _YEAR = re.compile(rf"(?:1[5-9]|20)\d\d\s*年?(?:{_RANGE}(?:1[5-9]|20)\d\d\s*年?)?")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _ONE = re.compile(r"[一1]\s*\S")
