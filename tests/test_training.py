@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors import safe_open
 
+from retrieval.read.artifact import load_artifact
 from retrieval.read.base import base_model_dir
 from retrieval.read.inputs import load_tokenizer
+from retrieval.read.model import FROZEN_LAYERS, N_LAYERS, ReaderNet
 from training.data import Paragraph, Question
-from training.reader import ExampleBuilder
+from training.reader import ExampleBuilder, _reader_shape, export
 
 MARKET = (
     "零工市场建设过程中,全省新建93家、改建24家。零工市场每天9点开门,"
@@ -63,3 +67,37 @@ def test_an_answer_left_elsewhere_gives_no_blanked_paragraph(builder: ExampleBui
         assert builder.blanked(0) is None
     finally:
         builder.paragraphs[0] = Paragraph("test", "market", MARKET)
+
+
+def test_a_new_run_takes_the_shape_asked_for_or_the_default() -> None:
+    assert _reader_shape(None, None, None) == (N_LAYERS, FROZEN_LAYERS)
+    assert _reader_shape(8, 4, None) == (8, 4)
+    assert _reader_shape(8, None, None) == (8, FROZEN_LAYERS)
+
+
+def test_a_resumed_run_keeps_its_checkpoints_shape() -> None:
+    assert _reader_shape(None, None, {"layers": 8, "frozen": 4}) == (8, 4)
+    assert _reader_shape(8, None, {"layers": 8, "frozen": 4}) == (8, 4)
+    # Checkpoints from before the shape was an option are of the first reader's shape.
+    assert _reader_shape(None, None, {"step": 3}) == (4, 2)
+
+
+@pytest.mark.parametrize(
+    ("layers", "frozen", "state"),
+    [(12, 2, {"layers": 8, "frozen": 4}), (None, 2, {"layers": 8, "frozen": 4}), (13, 2, None)],
+)
+def test_a_shape_that_does_not_fit_is_refused(
+    layers: int | None, frozen: int | None, state: dict[str, object] | None
+) -> None:
+    with pytest.raises(SystemExit):
+        _reader_shape(layers, frozen, state)
+
+
+def test_the_artifact_records_the_shape_and_stores_more_layers_in_int8(tmp_path: Path) -> None:
+    net = ReaderNet(3)
+    sha = export(net, 0, tmp_path / "r.safetensors", {"step": 1}, step=1)
+    tensors, metadata = load_artifact(tmp_path / "r.safetensors", sha)
+    assert (metadata["layers"], metadata["frozen_layers"]) == ("3", "0")
+    assert any(name.startswith("bert.encoder.layer.0.") for name in tensors)
+    raw = safe_open(str(tmp_path / "r.safetensors"), "np")
+    assert raw.get_tensor("bert.encoder.layer.0.attention.self.query.weight").dtype == np.int8

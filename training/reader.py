@@ -413,21 +413,21 @@ def evaluate(
     }
 
 
-def export(net: ReaderNet, path: Path, figures: dict[str, object], step: int) -> str:
+def export(net: ReaderNet, frozen: int, path: Path, figures: dict[str, object], step: int) -> str:
     """Write the artifact (encoder weights int8 per row, the rest fp16); return its SHA-256."""
     state = net.state_dict()
-    tensors = {name: state[name].detach().float().numpy() for name in trained_names(net)}
+    tensors = {name: state[name].detach().float().numpy() for name in trained_names(net, frozen)}
     # fp16 for everything while it fits in 10 MB (two trained layers: 7 MB); int8 per row
     # for the encoder matrices if more layers are trained.
     int8 = (
         {n for n, v in tensors.items() if v.ndim == 2 and n.startswith("bert.encoder.")}
-        if N_LAYERS - FROZEN_LAYERS > 2
+        if net.n_layers - frozen > 2
         else set()
     )
     metadata = {
         "base": BASE_MODEL,
-        "layers": str(N_LAYERS),
-        "frozen_layers": str(FROZEN_LAYERS),
+        "layers": str(net.n_layers),
+        "frozen_layers": str(frozen),
         "step": str(step),
         "figures": json.dumps(figures, sort_keys=True),
         "attribution": ATTRIBUTION,
@@ -444,14 +444,18 @@ def export(net: ReaderNet, path: Path, figures: dict[str, object], step: int) ->
 def save_checkpoint(
     path: Path,
     net: ReaderNet,
+    frozen: int,
     opt: torch.optim.Optimizer,
     step: int,
     extra: dict[str, object],
 ) -> None:
     tmp = path.with_suffix(".tmp")
+    trained = set(trained_names(net, frozen))
     torch.save(
         {
-            "model": {k: v for k, v in net.state_dict().items() if k in set(trained_names(net))},
+            "model": {k: v for k, v in net.state_dict().items() if k in trained},
+            "layers": net.n_layers,
+            "frozen": frozen,
             "opt": opt.state_dict(),
             "step": step,
             **extra,
@@ -459,6 +463,28 @@ def save_checkpoint(
         tmp,
     )
     tmp.replace(path)
+
+
+def _reader_shape(
+    layers: int | None, frozen: int | None, state: dict[str, object] | None
+) -> tuple[int, int]:
+    """Return (layers, frozen): a checkpoint's own, else those asked for, else the defaults.
+
+    Checkpoints written before the shape was an option hold neither: they are 4 and 2.
+    """
+    if state is not None:
+        kept = (int(str(state.get("layers", N_LAYERS))), int(str(state.get("frozen", 2))))
+        asked = (layers or kept[0], kept[1] if frozen is None else frozen)
+        if (layers is not None or frozen is not None) and asked != kept:
+            raise SystemExit(
+                f"the checkpoint is of a {kept[0]}-layer reader with {kept[1]} frozen; "
+                "use another --work-dir for another shape"
+            )
+        return kept
+    shape = (layers or N_LAYERS, FROZEN_LAYERS if frozen is None else frozen)
+    if not 0 <= shape[1] < shape[0] <= 12:
+        raise SystemExit("--layers must be 1 to 12 and --frozen below it")
+    return shape
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,6 +517,19 @@ def main(argv: list[str] | None = None) -> int:
         help="start a new run (no checkpoint yet) from a reader artifact's trained weights "
         "instead of the base model's (for example retrieval/read/reader-v1.safetensors)",
     )
+    parser.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help=f"layers of e5-small the reader keeps (default {N_LAYERS}; a resumed run keeps "
+        "its checkpoint's)",
+    )
+    parser.add_argument(
+        "--frozen",
+        type=int,
+        default=None,
+        help=f"lowest layers used as they are, not trained (default {FROZEN_LAYERS})",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work-dir", type=Path, default=None)
@@ -514,10 +553,13 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("%s: %d paragraphs, %d questions", name, len(paragraphs), len(questions))
     train, dev = builders["train"], builders["dev"]
 
-    net = ReaderNet(N_LAYERS)
+    state = torch.load(checkpoint, weights_only=False) if checkpoint.exists() else None
+    layers, frozen = _reader_shape(args.layers, args.frozen, state)
+    logger.info("reader: %d layers of e5-small, the lowest %d frozen", layers, frozen)
+    net = ReaderNet(layers)
     load_base_into(net, model_dir)
     words = WordEmbeddings(model_dir)
-    trainable = set(trained_names(net))
+    trainable = set(trained_names(net, frozen))
     for name, param in net.named_parameters():
         param.requires_grad = name in trainable
     heads = [p for n, p in net.named_parameters() if n.startswith(("relevance.", "span."))]
@@ -536,8 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     # The step this learning-rate cycle started at: a new cycle (--new-cycle, --from-artifact)
     # runs its own warm-up and decay over its own steps, not over the steps before it.
     cycle_start = 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+    if state is not None:
         net.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["opt"])
         step = state["step"]
@@ -618,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
             figures = evaluate(net, words, dev, limit)
             figures["step"] = step
             history.append(figures)
-            sha = export(net, args.out, figures, step)
+            sha = export(net, frozen, args.out, figures, step)
             logger.info("dev %s; artifact %s sha256 %s", json.dumps(figures), args.out, sha)
         if done or time.monotonic() - last_save > args.checkpoint_minutes * 60:
             extra = {
@@ -627,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cycle_start": cycle_start,
                 "steps": args.steps,
             }
-            save_checkpoint(checkpoint, net, opt, step, extra)
+            save_checkpoint(checkpoint, net, frozen, opt, step, extra)
             last_save = time.monotonic()
             logger.info("checkpoint at step %d", step)
     final = history[-1] if history else {}

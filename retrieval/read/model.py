@@ -45,6 +45,7 @@ class ReaderNet(nn.Module):
 
     def __init__(self, n_layers: int = N_LAYERS, attention: str = "sdpa") -> None:
         super().__init__()
+        self.n_layers = n_layers
         self.bert = BertModel(bert_config(n_layers, attention), add_pooling_layer=False)
         # Relevance reads <s>, the mean and the max of the tokens: e5 was trained with mean
         # pooling, and its <s> alone stayed constant over the first few hundred steps.
