@@ -23,6 +23,8 @@ CLI_REMEDIES: dict[Remedy, str] = {
     Remedy.MILVUS_URI: "check --milvus-uri or QABOT_MILVUS_URI",
     Remedy.MILVUS_TOKEN: "check QABOT_MILVUS_TOKEN",
     Remedy.ASK_QUESTION: 'type a question, e.g. qabot ask "青年路什么时候停水"',
+    Remedy.SHOW_PARAGRAPH: 'ask in words (qabot ask "青年路什么时候停水"), or read paragraph '
+    "{number} with: qabot show {number}",
     Remedy.UPDATE_GOLD: "update the gold set to the corpus (python -m retrieval.eval.beir)",
 }
 
@@ -31,6 +33,8 @@ BOT_REMEDIES: dict[Remedy, str] = {
     Remedy.BUILD_INDEX: "请管理员发送 /reindex 建立索引。",
     Remedy.REBUILD_INDEX: "请管理员发送 /reindex 重建索引。",
     Remedy.ASK_QUESTION: "请输入一个问题，例如：青年路什么时候停水？",
+    Remedy.SHOW_PARAGRAPH: "想看第 {number} 段请发 /p {number}；"
+    "想提问请用文字，例如：青年路什么时候停水？",
 }
 
 
@@ -38,6 +42,8 @@ BOT_REMEDIES: dict[Remedy, str] = {
 CHAT_REMEDIES: dict[Remedy, str] = {
     **CLI_REMEDIES,
     Remedy.ASK_QUESTION: "type a question, e.g. 青年路什么时候停水？",
+    Remedy.SHOW_PARAGRAPH: "ask in words (青年路什么时候停水？), or read paragraph {number} "
+    "with :p {number}",
 }
 
 
@@ -74,7 +80,8 @@ def cli_message(exc: QabotError, remedies: Mapping[Remedy, str] = CLI_REMEDIES) 
 
 def bot_remedy(exc: QabotError) -> str:
     """Return what a chat user can do about an engine error ('' when nothing)."""
-    return BOT_REMEDIES.get(exc.remedy, "") if exc.remedy else ""
+    hint = BOT_REMEDIES.get(exc.remedy, "") if exc.remedy else ""
+    return hint.format(**exc.data) if hint else ""
 
 
 def paragraph_ref_english(problem: BadParagraphRef) -> str:

@@ -26,6 +26,7 @@ class Remedy(enum.Enum):
     MILVUS_URI = "milvus-uri"  # check the Milvus address
     MILVUS_TOKEN = "milvus-token"  # check the Milvus credentials
     ASK_QUESTION = "ask-question"  # type a question
+    SHOW_PARAGRAPH = "show-paragraph"  # read a paragraph by its number; data: {"number": "12"}
     UPDATE_GOLD = "update-gold"  # regenerate the gold set's corpus.jsonl
 
 

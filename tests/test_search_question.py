@@ -9,6 +9,7 @@ from retrieval.errors import Remedy, UsageError
 from retrieval.search.question import (
     MAX_QUESTION_CHARS,
     NoWordsError,
+    NumberOnlyError,
     SmallTalkError,
     check_question,
     small_talk,
@@ -20,6 +21,36 @@ def test_a_question_without_words_is_refused(text: str) -> None:
     with pytest.raises(NoWordsError) as caught:
         check_question(text)
     assert isinstance(caught.value, UsageError) and caught.value.remedy is Remedy.ASK_QUESTION
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12", "12"), ("§12", "12"), ("§ 12", "12"), ("#7？", "7"), ("１２", "12"), ("007", "7")],
+)
+def test_a_paragraph_number_alone_is_refused_with_the_way_to_read_it(
+    text: str, number: str
+) -> None:
+    with pytest.raises(NumberOnlyError) as caught:
+        check_question(text)
+    assert caught.value.remedy is Remedy.SHOW_PARAGRAPH and caught.value.data == {"number": number}
+
+
+@pytest.mark.parametrize("text", ["12345678", "3.14159", "1+1", "2023-08-30", "10%"])
+def test_numbers_without_words_are_refused(text: str) -> None:
+    # 12345678 is too long for a paragraph number: only asking in words is offered.
+    with pytest.raises(NumberOnlyError) as caught:
+        check_question(text)
+    assert caught.value.remedy is Remedy.ASK_QUESTION
+
+
+def test_cli_offers_the_paragraph_a_number_may_stand_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ask", "§12"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: the question '§12' holds only numbers, no words to look for; ask in words "
+        '(qabot ask "青年路什么时候停水"), or read paragraph 12 with: qabot show 12'
+    ]
 
 
 @pytest.mark.parametrize(
@@ -64,7 +95,6 @@ def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None
 @pytest.mark.parametrize(
     "text",
     [
-        "12345",
         " 停水？ ",
         "hello, when is the water cut off?",
         "你好，青年路什么时候停水？",
@@ -74,7 +104,8 @@ def test_small_talk_is_refused_and_says_which_kind(text: str, kind: str) -> None
         "help me find the water cut",
         "怎么用AED",
         "好的，青年路什么时候停水",
-        "1",
+        "2023年",
+        "AED",
         "hi " * 600,  # long: a question (and checked in linear time)
         "x" * MAX_QUESTION_CHARS,
     ],

@@ -224,3 +224,14 @@ def test_context_marks_the_paragraph_asked_for() -> None:
 def test_pack_joins_blocks_into_as_few_messages_as_fit() -> None:
     assert pack(["a", "b", "c"], limit=4) == ["a\n\nb", "c"]
     assert pack([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("12", "想看第 12 段请发 /p 12；想提问请用文字，例如：青年路什么时候停水？"),
+        ("3.14159", "请输入一个问题，例如：青年路什么时候停水？"),
+    ],
+)
+def test_a_number_alone_gets_a_hint_not_a_search(text: str, hint: str) -> None:
+    assert question_problem(text) == hint

@@ -8,9 +8,17 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.render import answer_text, byline, citation, highlight_terms, mark_answer
-from bot.wording import MISSING_CHINESE
+from bot.wording import MISSING_CHINESE, bot_remedy
+from retrieval.errors import QabotError
 from retrieval.ingest import Paragraph
-from retrieval.search import MAX_QUESTION_CHARS, Answer, Passage, small_talk
+from retrieval.search import (
+    MAX_QUESTION_CHARS,
+    Answer,
+    NumberOnlyError,
+    Passage,
+    check_question,
+    small_talk,
+)
 from retrieval.words import has_words
 
 logger = logging.getLogger(__name__)
@@ -120,12 +128,25 @@ def question_problem(text: str, example: str | None = None) -> str | None:
         return HINT_TOO_LONG.format(n=len(text), limit=MAX_QUESTION_CHARS)
     if not has_words(text):
         return with_example(HINT_NO_WORDS, example)
+    if not any(ch.isalpha() for ch in text):
+        return _number_hint(text)
     kind = small_talk(text)
     if kind == "greeting":
         return with_example(HINT_SMALL_TALK[kind], example)
     if kind is not None:
         return HINT_SMALL_TALK[kind]
     return None
+
+
+def _number_hint(text: str) -> str:
+    """Return the hint for a message of numbers only: the paragraph it may name, or words."""
+    try:
+        check_question(text)
+    except NumberOnlyError as exc:
+        return bot_remedy(exc)
+    except QabotError:
+        pass
+    return HINT_NO_WORDS
 
 
 def _mention(username: str) -> str:

@@ -7,6 +7,7 @@ from retrieval.search.fusion import LEXICAL_WEIGHT, ranking_method
 from retrieval.search.question import (
     MAX_QUESTION_CHARS,
     NoWordsError,
+    NumberOnlyError,
     SmallTalkError,
     check_question,
     small_talk,
@@ -29,6 +30,7 @@ __all__ = [
     "LEXICAL_WEIGHT",
     "MAX_QUESTION_CHARS",
     "NoWordsError",
+    "NumberOnlyError",
     "SmallTalkError",
     "METHODS",
     "Answer",

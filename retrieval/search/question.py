@@ -14,6 +14,8 @@ _WORD_RUN = re.compile(r"[^\W_]+")
 # surrogateescape: byte 0xff becomes U+DCFF); no text holds them, and they cannot be encoded.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+# A paragraph number as citations write it, alone: 12, §12, § 12, #12, ¶12.
+_PARAGRAPH_NUMBER = re.compile(r"[§#¶]?\s*0*(\d{1,6})\s*[。.?？]?")
 
 
 def _phrase_set(text: str) -> frozenset[str]:
@@ -86,6 +88,12 @@ class NoWordsError(UsageError):
     """A question with no words at all (emoji, punctuation): nothing to look for."""
 
 
+class NumberOnlyError(UsageError):
+    """A question that is only a number (`12`, `§12`, `3.14`): no words to look for, and the
+    passages holding that number would come back as confident answers to nothing.
+    data["number"] is the paragraph number it may stand for (`§12` copied from a citation)."""
+
+
 class NotTextError(UsageError):
     """A question holding bytes that are not UTF-8 text (a file or terminal in another encoding)."""
 
@@ -141,6 +149,8 @@ def check_question(query: str) -> str:
         raise NoWordsError(
             f"the question {text[:20]!r} has no words to look for", remedy=Remedy.ASK_QUESTION
         )
+    if kind is None and not any(ch.isalpha() for ch in text):
+        raise _number_only(text)
     if len(text) > MAX_QUESTION_CHARS:
         raise QabotError(
             f"the question is {len(text)} characters long; ask in at most "
@@ -152,6 +162,17 @@ def check_question(query: str) -> str:
             problem.format(text=text[:20]), remedy=Remedy.ASK_QUESTION, data={"kind": kind}
         )
     return text
+
+
+def _number_only(text: str) -> NumberOnlyError:
+    """Return the error for a question of digits and symbols; a whole number (`12`, `§12`,
+    `#12`) may be a paragraph's, so the remedy offers to show that paragraph."""
+    reference = _PARAGRAPH_NUMBER.fullmatch(normalize(text))
+    message = f"the question {text[:20]!r} holds only numbers, no words to look for"
+    if reference is None:
+        return NumberOnlyError(message, remedy=Remedy.ASK_QUESTION)
+    number = str(int(reference.group(1)))
+    return NumberOnlyError(message, remedy=Remedy.SHOW_PARAGRAPH, data={"number": number})
 
 
 def _shown(text: str, start: int) -> str:
