@@ -14,6 +14,10 @@ R@1 after re-ranking (BM25 alone beside it), span F1 where the gold paragraph is
 candidate, and the "not found" rates (answerable questions with no candidate above 0; the
 same questions with their gold paragraph removed).
 Budget (issue 11): about 35 ms a question for ~5 candidates on 1-2 threads.
+
+A variant may name another artifact than the shipped one, BACKEND@PATH (a training run's
+output, e.g. `--variants onnx-int8,onnx-int8@.qabot/training/reader-l8.safetensors`), to
+compare readers of other shapes side by side.
 """
 
 from __future__ import annotations
@@ -87,10 +91,11 @@ def page_inputs(k: int) -> tuple[list[str], list[list[str]]]:
     return list(SAMPLE), [[blocks[c] for c in row] for row in cands]
 
 
-def child(backend: str, threads: int, k: int, n_questions: int, runs: int) -> dict[str, object]:
+def child(variant: str, threads: int, k: int, n_questions: int, runs: int) -> dict[str, object]:
     """Load one variant, measure it, and return its figures (run in a fresh process)."""
     import numpy as np
 
+    backend, _, artifact = variant.partition("@")
     started = time.perf_counter()
     if backend.startswith("torch"):
         import torch
@@ -98,7 +103,10 @@ def child(backend: str, threads: int, k: int, n_questions: int, runs: int) -> di
         torch.set_num_threads(threads)
     from retrieval.read.reader import PassageReader
 
-    reader = PassageReader.load(backend, threads=threads)
+    if artifact:
+        reader = PassageReader.load(backend, threads=threads, artifact=Path(artifact), sha256=None)
+    else:
+        reader = PassageReader.load(backend, threads=threads)
     load_s = time.perf_counter() - started
     rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -132,7 +140,7 @@ def child(backend: str, threads: int, k: int, n_questions: int, runs: int) -> di
     page_p50, page_p95 = latency(reader, page_q, page_sets, runs)
     n = len(questions)
     return {
-        "backend": backend,
+        "backend": f"{backend}@{Path(artifact).stem}" if artifact else backend,
         "threads": threads,
         "k": k,
         "load_s": round(load_s, 3),
@@ -198,8 +206,9 @@ def main() -> int:
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     fastest = min(r["p50_ms"] for r in rows)
+    width = max(11, *(len(str(r["backend"])) for r in rows))
     header = (
-        f"{'variant':<11} {'p50 ms':>7} {'p95 ms':>7} {'x fastest':>9} {'page p50':>8} "
+        f"{'variant':<{width}} {'p50 ms':>7} {'p95 ms':>7} {'x fastest':>9} {'page p50':>8} "
         f"{'page p95':>8} {'load s':>7} {'load MB':>8} "
         f"{'peak MB':>8} {'R@1':>6} {'BM25 R@1':>8} {'span F1':>7} {'ans flag':>8} "
         f"{'rem flag':>8}"
@@ -210,7 +219,7 @@ def main() -> int:
     print(header)
     for r in rows:
         print(
-            f"{r['backend']:<11} {r['p50_ms']:>7} {r['p95_ms']:>7} "
+            f"{r['backend']:<{width}} {r['p50_ms']:>7} {r['p95_ms']:>7} "
             f"{r['p50_ms'] / fastest:>9.2f} {r['page_p50_ms']:>8} {r['page_p95_ms']:>8} "
             f"{r['load_s']:>7} {r['rss_after_load_mb']:>8} {r['peak_rss_mb']:>8} "
             f"{r['reader_r1']:>6} {r['bm25_r1']:>8} {r['span_f1']:>7} "
