@@ -212,9 +212,11 @@ def test_a_bare_mention_or_ask_in_reply_asks_the_quoted_question(
     group, asker, helper = new_group(server), new_user(), new_user()
     quoted = "有人知道迎泽大街什么时候停水吗？"
     original = server.send(asker, quoted, chat=group)
-    for addressing in (f"@{BOT_USERNAME}", "/ask", f"/ask@{BOT_USERNAME}", f"@{BOT_USERNAME} ?"):
-        reply = server.send(helper, addressing, chat=group, reply_to=original)
-        answer = server.wait_replies(reply)[0]
+    addressings = (f"@{BOT_USERNAME}", "/ask", f"/ask@{BOT_USERNAME}", f"@{BOT_USERNAME} ?")
+    for i, addressing in enumerate(addressings):
+        server.send(helper, addressing, chat=group, reply_to=original)
+        # The answer replies to the question itself.
+        answer = server.wait_replies(original, i + 1)[i]
         assert answer.text.startswith(f"🔎 <b>{quoted}</b>")
         assert "§49" in answer.text
     # A request for help with nothing quoted is one.
@@ -225,6 +227,56 @@ def test_a_bare_mention_or_ask_in_reply_asks_the_quoted_question(
     assert f"请在 @{BOT_USERNAME} 后面写上问题" in parse_html(alone.text)
     private = server.wait_sent(server.send(helper, f"@{BOT_USERNAME}"))[0]
     assert parse_html(private.text).startswith("请直接发送问题") and "/ask" not in private.text
+
+
+def test_more_results_for_a_quoted_question_after_a_long_answer(
+    server: BotAPIServer, seed_engine: Engine
+) -> None:
+    group, asker, helper = new_group(server), new_user(), new_user()
+    quoted = "请问大家知道今年全省免费送戏下乡进村的任务完成得怎么样了吗？一共送了多少场戏？"
+    with RunningBot(server, seed_engine, k=30):  # more than one message can hold
+        original = server.send(asker, quoted, chat=group)
+        server.send(helper, f"@{BOT_USERNAME}", chat=group, reply_to=original)
+        server.wait_for(
+            lambda c: (
+                c.method == "sendMessage"
+                and c.chat_id == group["id"]
+                and "reply_markup" in c.params
+            )
+        )
+        parts = server.replies(original)
+        assert len(parts) >= 2 and not parts[-1].text.startswith("🔎")
+        more = [b["callback_data"] for b in parts[-1].buttons() if b["text"].startswith("更多")]
+        assert more == ["m|30|"]  # the question is too long for the button's data
+        pressed = server.press(helper, server.message(parts[-1].result), "更多结果")
+        next_page = server.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == group["id"] and "第 31–" in c.text
+        )[0]
+        assert next_page.text.startswith(f"🔎 <b>{quoted}</b>")
+        assert not answered(server, pressed).params.get("show_alert")
+
+
+def test_in_a_forum_topic_every_reply_stays_in_the_topic(
+    server: BotAPIServer, bot: RunningBot
+) -> None:
+    forum, user = server.group(next(_groups), forum=True), new_user()
+    topic: dict[str, Any] = {"message_thread_id": 77, "is_topic_message": True}
+
+    def in_topic(call: Call) -> bool:
+        return str(call.params.get("message_thread_id")) == "77"
+
+    asked = server.send(user, f"@{BOT_USERNAME} {WATER}", chat=forum, **topic)
+    answer = server.wait_replies(asked)[0]
+    greeting = server.wait_replies(server.send(user, "/start", chat=forum, **topic))[0]
+    server.press(user, server.message(answer.result), "📖 §49")
+    server.press(user, server.message(answer.result), "更多结果")
+    server.press(user, server.message(greeting.result), "迎泽大街")
+    sent = server.wait_sent(asked, 5)  # the answer, the greeting, one for each press
+    assert all(in_topic(c) for c in sent), [c.params for c in sent if not in_topic(c)]
+    server.fail("sendMessage", 400)
+    failed = server.send(user, f"@{BOT_USERNAME} {WATER}", chat=forum, **topic)
+    apology = server.wait_sent(failed)[0]
+    assert ERROR_TEXT in apology.text and in_topic(apology)
 
 
 def test_start_in_a_group_says_how_to_ask_there(server: BotAPIServer, bot: RunningBot) -> None:

@@ -185,6 +185,16 @@ def test_a_passage_opens_in_context_and_steps_to_its_neighbours(
         ("/p nosuchdoc 3", "没有文档「nosuchdoc」。文档有：shanxi-taiyuan-news-2023-08-30"),
         # As the votes file and eval's qrels name a paragraph.
         ("/p shanxi-taiyuan-news-2023-08-30#17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        # As answers cite it, and as people write it.
+        ("/p §17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        ("/p § 17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        ("/p #17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        ("/p shanxi-taiyuan-news-2023-08-30 §17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        ("/p17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        ("/p99", "没有第 99 段；段落编号为 1–50。"),
+        # A citation copied from an answer, sent as it is.
+        ("§17", "» §17 · 我省落实今年12件民生实事成效显著"),
+        ("§ 17", "» §17 · 我省落实今年12件民生实事成效显著"),
     ],
 )
 def test_paragraph_command(
@@ -435,3 +445,168 @@ def test_votes_are_appended_for_evaluation(
     assert record["query"] == SONGXI_QUESTION
     assert record["paragraph"] == f"shanxi-taiyuan-news-2023-08-30#{first}"
     assert record["vote"] == 1 and record["time"].endswith("+00:00")
+
+
+def _answered(server: BotAPIServer, query_id: str) -> Call:
+    """Wait for the bot's answer to a button press (what the alert or toast says)."""
+    return server.wait_for(
+        lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id
+    )[0]
+
+
+def _inline(server: BotAPIServer, user: int, query: str) -> Call:
+    query_id = server.inline(user, query)
+    return server.wait_for(
+        lambda c: c.method == "answerInlineQuery" and c.params["inline_query_id"] == query_id
+    )[0]
+
+
+def test_inline_queries_have_a_limit_of_their_own(
+    server: BotAPIServer, seed_engine: Engine
+) -> None:
+    user = new_user()
+    typed = ["迎泽大街", "迎泽大街停", "迎泽大街停水", "迎泽大街停水时间", "迎泽大街停水几点"]
+    with RunningBot(server, seed_engine, rate_limit=1):
+        # Typing a question in inline mode asks again at each pause: five queries of one
+        # question, within five times the limit of the chat.
+        assert all(_inline(server, user, q).params["results"] for q in typed)
+        refused = _inline(server, user, "迎泽大街停水到几点")
+        assert refused.params["results"] == [] and refused.params["is_personal"] in (True, "true")
+        # ...and the chat's question of the minute is still there, its refusal said once.
+        asked = server.send(user, BUNDLED_EXAMPLES[0])
+        assert "§49" in server.wait_replies(asked)[0].text
+        flood = server.wait_sent(server.send(user, SONGXI_QUESTION))[0]
+        assert flood.text.startswith("你问得太快了")
+
+
+def test_old_buttons_say_when_their_paragraph_has_changed_since(
+    server: BotAPIServer, tmp_path: Path, qabot_home: Path
+) -> None:
+    corpus, votes = tmp_path / "corpus", tmp_path / "votes.jsonl"
+    paragraphs = ["动物园今年新建了水族馆，周一闭馆。", "植物园的花展在九月举行，免费入场。"]
+    engine = _corpus_engine(corpus, qabot_home, {"park.md": "\n\n".join(paragraphs) + "\n"})
+    user = new_user()
+    with RunningBot(server, engine, feedback_file=votes):
+        answer = server.wait_replies(server.send(user, "动物园和植物园有什么新消息？"))[0]
+        message = _sent_message(server, answer)
+        rows = message["reply_markup"]["inline_keyboard"]
+        by_label = {row[0]["text"]: [b["callback_data"] for b in row] for row in rows[:2]}
+        assert set(by_label) == {"📖 §1", "📖 §2"}
+        # A /reindex gives number 1 to a new paragraph; the old second one keeps number 2.
+        (corpus / "park.md").write_text(
+            "\n\n".join(["熊猫馆新来了两只大熊猫。", paragraphs[1]]) + "\n", encoding="utf-8"
+        )
+        engine.reload()
+
+        def alert(data: str) -> Call:
+            return _answered(server, server.press_data(user, message, data))
+
+        for data in by_label["📖 §1"]:  # 📖, 👍, 👎
+            changed = alert(data)
+            assert changed.text == "资料更新过，这个编号的段落已经变了，请重新提问。"
+            assert changed.params.get("show_alert") in (True, "true")
+        assert not votes.exists()  # no vote went to the new paragraph 1
+        assert "已记录" in alert(by_label["📖 §2"][1]).text  # the same paragraph: counted
+        server.press_data(user, message, by_label["📖 §2"][0])
+        server.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == user and "» §2" in c.text
+        )
+        # A button made before buttons carried the hash opens the paragraph as it is now.
+        server.press_data(user, message, by_label["📖 §1"][0].rsplit("|", 1)[0])
+        opened = server.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == user and "» §1" in c.text
+        )[0]
+        assert "熊猫" in opened.text
+    (record,) = [json.loads(line) for line in votes.read_text(encoding="utf-8").splitlines()]
+    assert record["paragraph"] == "park#2" and record["vote"] == 1
+
+
+def test_a_press_too_old_to_acknowledge_still_gets_what_it_asked_for(
+    server: BotAPIServer, bot: RunningBot
+) -> None:
+    user = new_user()
+    greeting = _sent_message(server, server.wait_sent(server.send(user, "/start"))[0])
+    asked = server.send(user, SONGXI_QUESTION)
+    answer = _sent_message(server, server.wait_replies(asked)[0])
+    # After a restart, presses queued meanwhile are too old for answerCallbackQuery (400).
+    server.fail("answerCallbackQuery", 400, 400, 400)
+    server.press(user, answer, "📖 §17")
+    server.press(user, greeting, "迎泽大街")
+    server.press(user, answer, "更多结果")
+    texts = [c.text for c in server.wait_sent(asked, 4)]  # the answer, and one per press
+    assert any("» §17" in t for t in texts)
+    assert any(t.startswith(f"🔎 <b>{BUNDLED_EXAMPLES[0]}</b>") for t in texts)
+    assert any("第 4–6 条" in t for t in texts)
+    assert not any("出了点问题" in c.text for c in _quiet_for(server, user))
+
+
+def test_a_refusal_that_cannot_be_sent_still_refuses(
+    server: BotAPIServer, seed_engine: Engine
+) -> None:
+    group = server.group(next(_groups))
+    friend, stranger = new_user(), new_user()
+    with RunningBot(server, seed_engine, allowed_users=frozenset({friend})):
+        asked = server.send(friend, f"/ask {SONGXI_QUESTION}", chat=group)
+        answer = server.wait_replies(asked)[0]
+        server.fail("answerCallbackQuery", 400)  # the press is too old to answer
+        server.press(stranger, _sent_message(server, answer), "📖 §17")
+        sent = _quiet_for(server, group["id"], 1.0)
+    assert ("answerCallbackQuery", 400) in {(c.method, c.status) for c in server.calls}
+    assert not any("» §17" in c.text for c in sent)  # nothing from the corpus for the stranger
+
+
+def test_examples_and_made_up_buttons_that_are_no_question_get_the_hint(
+    server: BotAPIServer, seed_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = new_user()
+    examples = ("你好", BUNDLED_EXAMPLES[0])
+    with RunningBot(server, seed_engine, examples=examples, rate_limit=1):
+        greeting = _sent_message(server, server.wait_sent(server.send(user, "/start"))[0])
+        for data, hint in (
+            ("q|你好", "你好！直接发送问题"),
+            ("q|👍", "请用文字描述你的问题"),
+            ("m|3|谢谢", "不客气！"),
+        ):
+            said = _answered(server, server.press_data(user, greeting, data))
+            assert said.text.startswith(hint) and said.params.get("show_alert") in (True, "true")
+        # No question was counted: the one of this minute is answered.
+        assert "§49" in server.wait_replies(server.send(user, BUNDLED_EXAMPLES[0]))[0].text
+    assert len(_quiet_for(server, user, 0.0)) == 2  # the greeting and the answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_document_with_spaces_in_its_name_opens_with_p(
+    server: BotAPIServer, tmp_path: Path, qabot_home: Path
+) -> None:
+    files = {
+        "晋中 新闻.md": "晋中市新建了三座公园。\n\n晋中市的公交线路增加到五十条。\n",
+        "太原.md": "太原市的地铁二号线开通了。\n",
+    }
+    engine = _corpus_engine(tmp_path / "corpus", qabot_home, files)
+    user = new_user()
+    with RunningBot(server, engine):
+        for command in ("/p 晋中 新闻 2", "/p 晋中新闻 2", "/p 晋中 新闻#2", "/p 晋中 新闻 §2"):
+            reply = server.wait_sent(server.send(user, command))[-1]
+            assert "» 晋中 新闻 §2" in parse_html(reply.text), command
+        answer = server.wait_replies(server.send(user, "晋中和太原有什么新的交通消息？"))[0]
+        labels = {b["text"] for b in answer.buttons()}
+        # Two documents: each 📖 button says which one it opens.
+        assert {"📖 太原 §1", "📖 晋中 新闻 §2"} <= labels
+
+
+def test_reindex_names_the_files_it_skipped(
+    server: BotAPIServer, tmp_path: Path, qabot_home: Path
+) -> None:
+    files = {"park.md": "动物园今年新建了水族馆。\n", "empty.md": "\n", "notes.xyz": "笔记\n"}
+    engine = _corpus_engine(tmp_path / "corpus", qabot_home, files)
+    admin = new_user()
+    with RunningBot(server, engine, admins=frozenset({admin})):
+        server.send(admin, "/reindex")
+        done = server.wait_for(
+            lambda c: c.method == "sendMessage" and c.chat_id == admin and "✅" in c.text
+        )[0]
+    assert done.text == (
+        "✅ 索引已更新：1 份文档，共 1 段。\n"
+        "有 2 个文件没有编入索引（读不了、格式不支持、没有文字或与别的文件重复）："
+        "empty.md、notes.xyz。"
+    )

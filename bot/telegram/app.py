@@ -15,7 +15,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 from bot.telegram.handlers import QABot
-from bot.telegram.settings import BotSettings
+from bot.telegram.settings import API_URL_EXAMPLE, ENV_TOKEN, BotSettings, redact_token
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
 
@@ -142,13 +142,23 @@ async def check_token(settings: BotSettings) -> str:
     Raises:
         QabotError: the token is rejected, or the Bot API cannot be reached.
     """
+    where = settings.api_url or DEFAULT_API_URL
     try:
-        async with Bot(settings.token, base_url=settings.api_url or DEFAULT_API_URL) as bot:
+        async with Bot(settings.token, base_url=where) as bot:
             return bot.username
-    except InvalidToken:
-        raise QabotError(
-            "the Bot API rejected TELEGRAM_BOT_TOKEN; copy the token again from @BotFather"
-        ) from None
+    except InvalidToken as exc:
+        # python-telegram-bot says InvalidToken for 401 and for 404 alike (the server's words
+        # are in the error it came from); Telegram answers 404 to a malformed token, but
+        # another server at the URL answers 404 to any path.
+        said = str(exc.__cause__ or exc)
+        if settings.api_url and "not found" in said.lower():
+            problem = (
+                f"the server at {where} answered 404 Not Found: it is probably not a Bot API "
+                f"URL (e.g. {API_URL_EXAMPLE}), or {ENV_TOKEN} is malformed"
+            )
+        else:
+            problem = f"the Bot API rejected {ENV_TOKEN}; copy the token again from @BotFather"
     except TelegramError as exc:
-        where = settings.api_url or DEFAULT_API_URL
-        raise QabotError(f"cannot reach the Bot API at {where}: {exc}") from None
+        problem = f"cannot reach the Bot API at {where}: {exc}"
+    # What python-telegram-bot says may quote the URL it called, token and all.
+    raise QabotError(redact_token(problem, settings.token))

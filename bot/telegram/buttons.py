@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -13,6 +14,12 @@ from retrieval.search import Answer
 CALLBACK_LIMIT = 64
 MORE, CONTEXT, MOVE, ASK, VOTE = "m", "c", "n", "q", "v"
 MORE_LABEL = "更多结果 ▸"
+# Hex digits of a paragraph's text hash in a button's data: enough to tell that a paragraph
+# changed (a /reindex renumbers paragraphs), short enough for the longest data,
+# `v|+1|<8 hex>|<number>|<8 hex>`: 29 bytes for paragraph 999999.
+TEXT_HASH_HEX = 8
+# Characters of a document's name on a 📖 button, at least, when an answer cites several.
+DOC_LABEL_CHARS = 6
 
 
 @dataclass(frozen=True)
@@ -25,11 +32,17 @@ class Press:
     doc_key: str = ""
     number: int = 0
     vote: int = 0
+    text_hash: str = ""  # of the paragraph the button was made for; "" on older buttons
 
 
 def doc_key(doc: str) -> str:
     """Return a short stable key for a document id (ids can be longer than callback data)."""
     return hashlib.sha1(doc.encode("utf-8")).hexdigest()[:8]
+
+
+def text_hash(text: str) -> str:
+    """Return a short hash of a paragraph's text, to tell whether it is still the same."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:TEXT_HASH_HEX]
 
 
 def _fits(data: str) -> bool:
@@ -52,14 +65,20 @@ def ask_data(question: str) -> str | None:
     return data if _fits(data) else None
 
 
-def context_data(doc: str, number: int, move: bool = False) -> str:
-    """Encode "show paragraph number of doc in context" (move: in place of this message)."""
-    return f"{MOVE if move else CONTEXT}|{doc_key(doc)}|{number}"
+def context_data(doc: str, number: int, move: bool = False, text: str | None = None) -> str:
+    """Encode "show paragraph number of doc in context" (move: in place of this message).
+
+    With the paragraph's text, the press is checked against the paragraph of that number then.
+    """
+    data = f"{MOVE if move else CONTEXT}|{doc_key(doc)}|{number}"
+    return data if text is None else f"{data}|{text_hash(text)}"
 
 
-def vote_data(doc: str, number: int, vote: int) -> str:
-    """Encode a 👍 (+1) or 👎 (-1) for a paragraph as an answer to the message's question."""
-    return f"{VOTE}|{vote:+d}|{doc_key(doc)}|{number}"
+def vote_data(doc: str, number: int, vote: int, text: str | None = None) -> str:
+    """Encode a 👍 (+1) or 👎 (-1) for a paragraph as an answer to the message's question
+    (checked, with its text, against the paragraph of that number then)."""
+    data = f"{VOTE}|{vote:+d}|{doc_key(doc)}|{number}"
+    return data if text is None else f"{data}|{text_hash(text)}"
 
 
 def _count(text: str, least: int) -> int:
@@ -67,6 +86,16 @@ def _count(text: str, least: int) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < least:
         raise ValueError(f"not a count from {least}: {text!r}")
     return int(text)
+
+
+def _text_hash(given: list[str]) -> str:
+    """Read the text hash of a button's data ("" for older buttons without one)."""
+    if not given:
+        return ""
+    (found,) = given
+    if len(found) != TEXT_HASH_HEX or not all(c in "0123456789abcdef" for c in found):
+        raise ValueError(f"not a text hash: {found!r}")
+    return found
 
 
 def parse_press(data: str | None) -> Press | None:
@@ -81,39 +110,65 @@ def parse_press(data: str | None) -> Press | None:
         if action == ASK and rest:
             return Press(ASK, question=rest)
         if action in (CONTEXT, MOVE):
-            key, number = rest.split("|")
-            return Press(action, doc_key=key, number=_count(number, 1))
+            key, number, *checked = rest.split("|")
+            return Press(
+                action, doc_key=key, number=_count(number, 1), text_hash=_text_hash(checked)
+            )
         if action == VOTE:
-            vote, key, number = rest.split("|")
+            vote, key, number, *checked = rest.split("|")
             if vote in ("+1", "-1"):
-                return Press(VOTE, doc_key=key, number=_count(number, 1), vote=int(vote))
+                return Press(
+                    VOTE,
+                    doc_key=key,
+                    number=_count(number, 1),
+                    vote=int(vote),
+                    text_hash=_text_hash(checked),
+                )
     except ValueError:
         pass
     return None
 
 
+def short_names(docs: Iterable[str], least: int = DOC_LABEL_CHARS) -> dict[str, str]:
+    """Name each document as briefly as tells them apart: its first characters (at least
+    `least`), with … where cut."""
+    unique = sorted(set(docs))
+    for size in range(least, max((len(d) for d in unique), default=0) + 1):
+        names = {d: d if len(d) <= size else d[:size] + "…" for d in unique}
+        if len(set(names.values())) == len(names):
+            return names
+    return {d: d for d in unique}
+
+
 def answer_keyboard(answer: Answer, feedback: bool = False) -> InlineKeyboardMarkup | None:
-    """Buttons under an answer: each passage in context (and votes), then the next results."""
+    """Buttons under an answer: each passage in context (and votes), then the next results.
+
+    When the passages come from several documents, each 📖 button names its document.
+    """
     rows: list[list[InlineKeyboardButton]] = []
+    names = short_names(p.paragraph.doc for p in answer.passages)
     opens = [
         InlineKeyboardButton(
-            f"📖 §{p.paragraph.number}",
-            callback_data=context_data(p.paragraph.doc, p.paragraph.number),
+            f"📖 {names[p.doc]} §{p.number}" if len(names) > 1 else f"📖 §{p.number}",
+            callback_data=context_data(p.doc, p.number, text=p.text),
         )
-        for p in answer.passages
+        for p in (passage.paragraph for passage in answer.passages)
     ]
     if feedback:
         for passage, button in zip(answer.passages, opens, strict=True):
-            doc, number = passage.paragraph.doc, passage.paragraph.number
+            p = passage.paragraph
+            doc, number, text = p.doc, p.number, p.text
             rows.append(
                 [
                     button,
-                    InlineKeyboardButton("👍", callback_data=vote_data(doc, number, +1)),
-                    InlineKeyboardButton("👎", callback_data=vote_data(doc, number, -1)),
+                    InlineKeyboardButton("👍", callback_data=vote_data(doc, number, +1, text)),
+                    InlineKeyboardButton("👎", callback_data=vote_data(doc, number, -1, text)),
                 ]
             )
     else:
-        rows += [opens[i : i + 4] for i in range(0, len(opens), 4)]
+        # Buttons that name their document are wider: fewer to a row, or Telegram cuts them.
+        size = 2 if len(names) > 1 else 4
+        rows += [opens[i : i + size] for i in range(0, len(opens), size)]
     shown = answer.passages[-1].rank if answer.passages else 0
     if answer.passages and shown < answer.total:
         rows.append(

@@ -32,8 +32,14 @@ class QuestionLimit:
         self._asked: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
 
-    def admit(self, user_id: int) -> Admission:
-        """Count a question from user_id and tell whether to answer it."""
+    def admit(self, user_id: int, shown: bool = True) -> Admission:
+        """Count a question from user_id and tell whether to answer it.
+
+        Args:
+            shown: whether a refusal would be shown to the user. One that cannot be (inline
+                mode has no place for it) is no warning: the next refusal that can be shown
+                still warns, rather than leaving the user in silence.
+        """
         if self.per_minute <= 0:
             return Admission(True)
         now = self._clock()
@@ -44,6 +50,7 @@ class QuestionLimit:
             times.append(now)
             self._warned.discard(user_id)
             return Admission(True)
-        warn = user_id not in self._warned
-        self._warned.add(user_id)
+        warn = shown and user_id not in self._warned
+        if shown:
+            self._warned.add(user_id)
         return Admission(False, warn, times[0] + WINDOW_SECONDS - now)

@@ -91,12 +91,16 @@ STALE = "这个按钮已失效，请重新提问。"
 LOST_QUESTION = "找不到原来的问题了，请重新提问。"
 UNKNOWN_COMMAND = "没有这个命令。发送 /help 查看用法。"
 GONE = "这一段已不在资料里了。"
+CHANGED = "资料更新过，这个编号的段落已经变了，请重新提问。"
 VOTED = "谢谢反馈！已记录 {thumb}"
 VOTE_LOST = "这条反馈没能记录，谢谢！"
 REINDEX_STARTED = "正在重新加载资料和索引…"
 REINDEX_BUSY = "已经在重建索引了，请稍候。"
 REINDEX_FAILED = "重建索引失败，继续使用原来的索引：{error}"
 REINDEX_DONE = "✅ 索引已更新：{docs} 份文档，共 {count} 段。"
+REINDEX_SKIPPED = (
+    "有 {count} 个文件没有编入索引（读不了、格式不支持、没有文字或与别的文件重复）：{names}。"
+)
 
 
 def with_example(hint: str, example: str | None) -> str:

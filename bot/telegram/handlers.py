@@ -6,14 +6,17 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
@@ -56,11 +59,13 @@ from bot.telegram.buttons import (
     doc_key,
     examples_keyboard,
     parse_press,
+    text_hash,
     without_more,
 )
 from bot.telegram.feedback import append_vote
 from bot.telegram.flood import QuestionLimit
 from bot.telegram.format import (
+    CHANGED,
     ERROR,
     FLOOD,
     GONE,
@@ -74,6 +79,7 @@ from bot.telegram.format import (
     REINDEX_BUSY,
     REINDEX_DONE,
     REINDEX_FAILED,
+    REINDEX_SKIPPED,
     REINDEX_STARTED,
     STALE,
     STORE_DOWN,
@@ -92,6 +98,7 @@ from bot.telegram.presses import FOREVER, PressMemory
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, StoreError
+from retrieval.ingest.files import scan_corpus
 from retrieval.search import Answer, BadParagraphRef, Searcher, small_talk
 from retrieval.search.refs import split_doc_numbers
 
@@ -111,6 +118,17 @@ _INLINE_OFFSET = re.compile(r"[0-9]{1,4}")
 # A button that stays under its message (📖 §N, an example question) pressed again this soon
 # by the same person is a double tap: answered quietly, not sent twice. Later it works again.
 DOUBLE_TAP_SECONDS = 2.0
+# Inline mode's own limit, in times the chat's: a client asks again as the question is typed
+# (at each pause, each edit) and for each page of results, so one question is several queries.
+INLINE_QUERIES_PER_QUESTION = 5
+# Ways of writing a paragraph's number: as answers cite it (§12), and as people do (#12, ¶12).
+NUMBER_MARKS = "§#¶"
+# A message that is a citation copied from an answer, `§12`: it asks for that paragraph.
+_CITATION = re.compile(r"§\s*([0-9]{1,6})")
+# `/p12`: /p with its number run on, which Telegram reads as another command.
+_GLUED_PARAGRAPH = re.compile(r"/p([0-9]{1,6})(?:@[A-Za-z0-9_]+)?", re.IGNORECASE)
+# Skipped files a /reindex reply names; the rest are only counted.
+SKIPPED_NAMED = 3
 
 
 def _is_number(word: str) -> bool:
@@ -147,6 +165,58 @@ def paragraph_ref_problem(problem: BadParagraphRef) -> str:
     return paragraph_usage(problem.documents, last)
 
 
+def _number_word(word: str) -> str:
+    """Return a paragraph number written `§12` or `#12` as `12`; any other word as it is."""
+    bare = word.lstrip(NUMBER_MARKS)
+    return bare if bare != word and _is_number(bare) else word
+
+
+def paragraph_words(args: Sequence[str], documents: Sequence[str]) -> list[str]:
+    """Return the words after /p as `N` or `DOC N` for Searcher.paragraph_ref.
+
+    A number may be written as answers cite it (`§12`, `§ 12`) or `#12`, a paragraph as the
+    votes file names it (`DOC#12`), and a document whose name has spaces in it by that name,
+    with or without its spaces (`/p 晋中 新闻 1`).
+    """
+    words = [_number_word(w) for w in split_doc_numbers(args) if w.strip(NUMBER_MARKS)]
+    if len(words) > 2 and " ".join(words[:-1]) in documents:
+        return [" ".join(words[:-1]), words[-1]]
+    if len(words) >= 2 and _is_number(words[-1]) and words[0] not in documents:
+        squeezed = "".join(words[:-1])
+        named = [d for d in documents if "".join(d.split()) == squeezed]
+        if len(named) == 1:
+            return [named[0], words[-1]]
+    return words
+
+
+def skipped_files(corpus: Sequence[Path], documents: Sequence[dict[str, object]]) -> list[Path]:
+    """Return the corpus files that are not among the index's documents (they were skipped:
+    unreadable, of no supported format, empty, or a copy of another)."""
+    indexed = {os.path.abspath(str(d.get("path"))) for d in documents}
+    found, unsupported = scan_corpus(corpus)
+    return [f for f in [*found, *unsupported] if os.path.abspath(f) not in indexed]
+
+
+def _thread_of(message: Message | None) -> int | None:
+    """Return the forum topic of a message, where replies to it belong (send_message, unlike
+    Message.reply_text, does not put them there by itself)."""
+    return message.message_thread_id if message is not None and message.is_topic_message else None
+
+
+async def _answer_press(
+    query: CallbackQuery, text: str | None = None, show_alert: bool | None = None
+) -> None:
+    """Answer a button press, which stops its spinner; one too old to answer is let go.
+
+    Telegram refuses answers to presses older than a few seconds, which presses queued while
+    the bot was down are; what the press asked for is still worth sending.
+    """
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        logger.debug("could not answer a button press: %s", exc)
+
+
 def extra_words_usage(searcher: Searcher) -> str:
     """Say that /p takes a paragraph number (or DOC N) and nothing more, with the range."""
     documents = searcher.index.documents
@@ -162,6 +232,8 @@ class QABot:
         self.settings = settings
         self.engine = engine
         self.limit = QuestionLimit(settings.rate_limit)
+        # Its own limit: typing in inline mode must not use up the questions of the chat.
+        self.inline_limit = QuestionLimit(settings.rate_limit * INLINE_QUERIES_PER_QUESTION)
         self._pool = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="qabot-search")
         self._reindexing = asyncio.Lock()
         # "More results" (chat, message, offset) is remembered for good, so a double tap sends
@@ -201,7 +273,13 @@ class QABot:
         return self.settings.examples[0] if self.settings.examples else None
 
     async def _search(
-        self, bot: Bot, chat_id: int | None, question: str, offset: int = 0, k: int = 0
+        self,
+        bot: Bot,
+        chat_id: int | None,
+        question: str,
+        offset: int = 0,
+        k: int = 0,
+        thread_id: int | None = None,
     ) -> tuple[Answer, Searcher]:
         searcher = self.engine.searcher  # one searcher per question, even if /reindex swaps it
         job = asyncio.ensure_future(
@@ -212,7 +290,9 @@ class QABot:
         except asyncio.TimeoutError:
             if chat_id is not None:
                 with contextlib.suppress(TelegramError):
-                    await bot.send_chat_action(chat_id, ChatAction.TYPING)
+                    await bot.send_chat_action(
+                        chat_id, ChatAction.TYPING, message_thread_id=thread_id
+                    )
             answer = await job
         return answer, searcher
 
@@ -223,21 +303,35 @@ class QABot:
         parts: Sequence[str],
         keyboard: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> None:
-        """Send the parts of a reply in order, the keyboard under the last one."""
+        """Send the parts of a reply in order (in a forum topic, in that topic), the keyboard
+        under the last one."""
         quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await bot.send_message(
-                chat_id, part, reply_parameters=quote, reply_markup=keyboard if last else None
+                chat_id,
+                part,
+                reply_parameters=quote,
+                reply_markup=keyboard if last else None,
+                message_thread_id=thread_id,
             )
 
     async def _send_answer(
-        self, bot: Bot, chat_id: int, answer: Answer, searcher: Searcher, reply_to: int | None
+        self,
+        bot: Bot,
+        chat_id: int,
+        answer: Answer,
+        searcher: Searcher,
+        reply_to: int | None,
+        thread_id: int | None,
     ) -> None:
         several = len(searcher.index.documents) > 1
         keyboard = answer_keyboard(answer, feedback=self.settings.feedback_file is not None)
-        await self._send(bot, chat_id, render_answer(answer, several), keyboard, reply_to)
+        await self._send(
+            bot, chat_id, render_answer(answer, several), keyboard, reply_to, thread_id
+        )
 
     async def _answer(self, update: Update, context: Context, question: str) -> None:
         """Answer a question asked in a message, replying to that message."""
@@ -245,17 +339,25 @@ class QABot:
         if message is None or user is None:
             return
         talk = small_talk(question) if question else None
+        reply_to = message.message_id
         # A bare mention or /ask (or `@bot ?`) in reply to someone's message asks that
         # message's question.
         if not question or talk == "help":
-            quoted = quoted_question(message, context.bot)
-            if quoted:
+            quoted, replied = quoted_question(message, context.bot), message.reply_to_message
+            if quoted and replied is not None:
                 question, talk = quoted, small_talk(quoted)
+                # The answer replies to the question's own message, where "more results" can
+                # read the question back (the bare mention holds none) under any of its parts.
+                reply_to = replied.message_id
         if not question:
             await message.reply_text(escape(empty_hint(message, context.bot, self._example())))
             return
         if talk == "help":
             await self.help(update, context)
+            return
+        cited = _CITATION.fullmatch(question)
+        if cited:  # `§12`, copied from an answer: the paragraph, as /p 12 shows it
+            await self._show_paragraph(context.bot, message, [cited.group(1)])
             return
         problem = question_problem(question, self._example())
         if problem:
@@ -266,8 +368,11 @@ class QABot:
             if admission.warn:
                 await message.reply_text(FLOOD.format(seconds=math.ceil(admission.retry_in)))
             return
-        answer, searcher = await self._search(context.bot, message.chat_id, question)
-        await self._send_answer(context.bot, message.chat_id, answer, searcher, message.message_id)
+        thread_id = _thread_of(message)
+        answer, searcher = await self._search(
+            context.bot, message.chat_id, question, thread_id=thread_id
+        )
+        await self._send_answer(context.bot, message.chat_id, answer, searcher, reply_to, thread_id)
 
     async def gate(self, update: Update, context: Context) -> None:
         """Stop updates from people the allowlist leaves out, politely where they asked."""
@@ -278,12 +383,19 @@ class QABot:
             "refused user %s in chat %s", user.id if user else "?", chat.id if chat else "?"
         )
         refusal = REFUSED.format(id=user.id if user else "?")
-        if update.callback_query:
-            await update.callback_query.answer(refusal, show_alert=True)
-        elif update.inline_query:
-            await update.inline_query.answer([], cache_time=0, is_personal=True)
-        elif update.message and meant_for_bot(update.message, context.bot):
-            await update.message.reply_text(escape(refusal))
+        try:
+            if update.callback_query:
+                await update.callback_query.answer(refusal, show_alert=True)
+            elif update.inline_query:
+                await update.inline_query.answer([], cache_time=0, is_personal=True)
+            elif update.message and meant_for_bot(update.message, context.bot):
+                await update.message.reply_text(escape(refusal))
+        except TelegramError as exc:
+            # An error here must not let the update through to the handlers: it is logged,
+            # and the update stops here all the same.
+            logger.info(
+                "could not tell user %s they are refused: %s", user.id if user else "?", exc
+            )
         raise ApplicationHandlerStop
 
     async def start(self, update: Update, context: Context) -> None:
@@ -324,10 +436,13 @@ class QABot:
     async def paragraph(self, update: Update, context: Context) -> None:
         """Show paragraph N (or DOC N) with its neighbours; explain a bad N with the range."""
         message = update.effective_message
-        if message is None:
-            return
+        if message is not None:
+            await self._show_paragraph(context.bot, message, context.args or [])
+
+    async def _show_paragraph(self, bot: Bot, message: Message, args: Sequence[str]) -> None:
+        """Show the paragraph the words after /p name, in reply to the message."""
         searcher = self.engine.searcher
-        words = split_doc_numbers(context.args or [])  # `/p DOC#N` as the votes file names it
+        words = paragraph_words(args, searcher.index.documents)
         try:
             doc, number = searcher.paragraph_ref(words)
         except BadParagraphRef as problem:
@@ -336,7 +451,7 @@ class QABot:
             text = extra_words_usage(searcher) if extra else paragraph_ref_problem(problem)
             await message.reply_text(escape(text))
             return
-        await self._send_context(context.bot, message.chat_id, searcher, doc, number, message)
+        await self._send_context(bot, message.chat_id, searcher, doc, number, message)
 
     async def _send_context(
         self,
@@ -366,7 +481,14 @@ class QABot:
                 if "not modified" not in exc.message.lower():
                     raise
             return
-        await self._send(bot, chat_id, parts, keyboard, reply_to.message_id if reply_to else None)
+        await self._send(
+            bot,
+            chat_id,
+            parts,
+            keyboard,
+            reply_to.message_id if reply_to else None,
+            _thread_of(reply_to),
+        )
 
     async def ask(self, update: Update, context: Context) -> None:
         """Answer /ask question (the way to ask in a group without a mention)."""
@@ -381,9 +503,16 @@ class QABot:
             await self._answer(update, context, question)
 
     async def on_unknown(self, update: Update, context: Context) -> None:
-        """Point to /help for a command the bot does not have (in a private chat)."""
-        if update.message:
-            await update.message.reply_text(UNKNOWN_COMMAND)
+        """Point to /help for a command the bot does not have (in a private chat); `/p12` is
+        /p 12."""
+        message = update.message
+        if message is None:
+            return
+        glued = _GLUED_PARAGRAPH.fullmatch((message.text or "").strip())
+        if glued:
+            await self._show_paragraph(context.bot, message, [glued.group(1)])
+            return
+        await message.reply_text(UNKNOWN_COMMAND)
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Give a hint for stickers, photos, voice and files (in a group, only if addressed)."""
@@ -411,13 +540,19 @@ class QABot:
             try:
                 # Searches already under way keep the searcher they started with.
                 searcher = await self._in_thread(self.engine.reload)
+                manifest = searcher.index.manifest
+                skipped = await self._in_thread(
+                    skipped_files, self.engine.settings.corpus, manifest.documents
+                )
             except QabotError as exc:
                 await message.reply_text(escape(REINDEX_FAILED.format(error=exc.message)))
                 return
-        manifest = searcher.index.manifest
-        await message.reply_text(
-            REINDEX_DONE.format(docs=len(manifest.documents), count=manifest.count)
-        )
+        text = REINDEX_DONE.format(docs=len(manifest.documents), count=manifest.count)
+        if skipped:
+            names = "、".join(f.name for f in skipped[:SKIPPED_NAMED])
+            more = "等" if len(skipped) > SKIPPED_NAMED else ""
+            text += "\n" + escape(REINDEX_SKIPPED.format(count=len(skipped), names=names + more))
+        await message.reply_text(text)
 
     async def on_press(self, update: Update, context: Context) -> None:
         """Act on a button: more results, a paragraph in context, an example, a vote."""
@@ -427,12 +562,12 @@ class QABot:
         press = parse_press(query.data)
         message = query.message if isinstance(query.message, Message) else None
         if press is None or message is None:
-            await query.answer(STALE, show_alert=True)
+            await _answer_press(query, STALE, show_alert=True)
             return
         if press.action in (ASK, CONTEXT) and self.presses.double_tap(
             press.action, (message.chat_id, message.message_id, query.from_user.id, query.data)
         ):
-            await query.answer()  # the answer to the first tap is on its way
+            await _answer_press(query)  # the answer to the first tap is on its way
             return
         if press.action in (MORE, ASK):
             await self._press_question(update, context, press, message)
@@ -448,7 +583,13 @@ class QABot:
         assert query is not None
         question = press.question or answered_question(message, context.bot)
         if not question:
-            await query.answer(LOST_QUESTION, show_alert=True)
+            await _answer_press(query, LOST_QUESTION, show_alert=True)
+            return
+        # An example that is small talk (`你好`), or data made by hand (`q|👍`): the hint, as
+        # for a message, and no question counted.
+        problem = question_problem(question, self._example())
+        if problem:
+            await _answer_press(query, problem, show_alert=True)
             return
         if press.action == ASK:
             await self._ask_pressed(update, context, question, press, message)
@@ -456,7 +597,7 @@ class QABot:
         # Checked and marked before the first await: presses are handled concurrently.
         pressed = (message.chat_id, message.message_id, press.offset)
         if self.presses.double_tap(MORE, pressed):
-            await query.answer()  # the page is on its way, or already sent
+            await _answer_press(query)  # the page is on its way, or already sent
             return
         sent = False
         try:
@@ -473,16 +614,20 @@ class QABot:
         assert query is not None and user is not None
         admission = self.limit.admit(user.id)
         if not admission.allowed:
-            await query.answer(FLOOD.format(seconds=math.ceil(admission.retry_in)), show_alert=True)
+            flood = FLOOD.format(seconds=math.ceil(admission.retry_in))
+            await _answer_press(query, flood, show_alert=True)
             return False
-        await query.answer()
-        answer, searcher = await self._search(context.bot, message.chat_id, question, press.offset)
+        await _answer_press(query)
+        thread_id = _thread_of(message)
+        answer, searcher = await self._search(
+            context.bot, message.chat_id, question, press.offset, thread_id=thread_id
+        )
         if press.action == ASK:
-            await self._send_answer(context.bot, message.chat_id, answer, searcher, None)
+            await self._send_answer(context.bot, message.chat_id, answer, searcher, None, thread_id)
             return True
         replied = message.reply_to_message
         reply_to = replied.message_id if replied else None
-        await self._send_answer(context.bot, message.chat_id, answer, searcher, reply_to)
+        await self._send_answer(context.bot, message.chat_id, answer, searcher, reply_to, thread_id)
         with contextlib.suppress(BadRequest):  # the old message may be gone or too old to edit
             await message.edit_reply_markup(reply_markup=without_more(message.reply_markup))
         return True
@@ -490,17 +635,28 @@ class QABot:
     def _doc_of(self, searcher: Searcher, key: str) -> str | None:
         return next((d for d in searcher.index.documents if doc_key(d) == key), None)
 
+    def _pressed_paragraph(self, searcher: Searcher, press: Press) -> tuple[str | None, str]:
+        """Return the document of the paragraph a button was made for, and what to say
+        instead of acting on it: GONE, CHANGED (a /reindex gave its number to another), ""."""
+        doc = self._doc_of(searcher, press.doc_key)
+        row = None if doc is None else searcher.index.row_of(doc, press.number)
+        if row is None:
+            return doc, GONE
+        if press.text_hash and press.text_hash != text_hash(searcher.index.paragraphs[row].text):
+            return doc, CHANGED
+        return doc, ""
+
     async def _press_context(
         self, update: Update, context: Context, press: Press, message: Message
     ) -> None:
         query = update.callback_query
         assert query is not None
         searcher = self.engine.searcher
-        doc = self._doc_of(searcher, press.doc_key)
-        if doc is None or searcher.index.row_of(doc, press.number) is None:
-            await query.answer(GONE, show_alert=True)
+        doc, problem = self._pressed_paragraph(searcher, press)
+        if doc is None or problem:
+            await _answer_press(query, problem or GONE, show_alert=True)
             return
-        await query.answer()
+        await _answer_press(query)
         if press.action == MOVE:
             await self._send_context(
                 context.bot, message.chat_id, searcher, doc, press.number, replace=message
@@ -516,15 +672,18 @@ class QABot:
         query = update.callback_query
         assert query is not None
         path = self.settings.feedback_file
-        doc = self._doc_of(self.engine.searcher, press.doc_key)
+        doc, problem = self._pressed_paragraph(self.engine.searcher, press)
         question = answered_question(message, context.bot)
-        if path is None or doc is None or question is None:
-            await query.answer(VOTE_LOST, show_alert=False)
+        if problem == CHANGED:  # the vote would count for another paragraph
+            await _answer_press(query, CHANGED, show_alert=True)
+            return
+        if path is None or doc is None or problem or question is None:
+            await _answer_press(query, VOTE_LOST)
             return
         await self._in_thread(
             append_vote, path, question, f"{doc}#{press.number}", press.vote, query.from_user.id
         )
-        await query.answer(VOTED.format(thumb="👍" if press.vote > 0 else "👎"))
+        await _answer_press(query, VOTED.format(thumb="👍" if press.vote > 0 else "👎"))
 
     async def on_inline(self, update: Update, context: Context) -> None:
         """Offer the passages for `@bot question` typed in any chat, a page at a time."""
@@ -539,7 +698,8 @@ class QABot:
         if len(question) < 2 or question_problem(question) or offset >= INLINE_MAX:
             await query.answer([], cache_time=INLINE_CACHE_SECONDS)
             return
-        if not self.limit.admit(user.id).allowed:
+        # A refusal cannot be shown here: it is no warning (flood.py).
+        if not self.inline_limit.admit(user.id, shown=False).allowed:
             await query.answer([], cache_time=0, is_personal=True)
             return
         answer, searcher = await self._search(context.bot, None, question, offset, INLINE_RESULTS)
@@ -576,6 +736,10 @@ class QABot:
         apology = STORE_DOWN if isinstance(context.error, StoreError) else ERROR
         with contextlib.suppress(TelegramError):
             if update.effective_chat is not None:
-                await context.bot.send_message(update.effective_chat.id, apology)
+                await context.bot.send_message(
+                    update.effective_chat.id,
+                    apology,
+                    message_thread_id=_thread_of(update.effective_message),
+                )
             elif update.callback_query is not None:
                 await update.callback_query.answer(apology, show_alert=True)

@@ -9,9 +9,11 @@ import sys
 from typing import TextIO
 
 from bot.options import settings_from_args
-from bot.telegram.settings import BotSettings, load_bot_settings
+from bot.telegram.settings import BotSettings, load_bot_settings, redact_token
 from retrieval.engine import Engine
 from retrieval.errors import QabotError
+
+logger = logging.getLogger(__name__)
 
 WARM_UP = "热身 warm-up"
 
@@ -25,12 +27,13 @@ class RedactToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), None
+        redacted = redact_token(message, self.token)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        if record.exc_text:
+            record.exc_text = redact_token(record.exc_text, self.token)
         return True
 
 
@@ -75,5 +78,9 @@ def cmd_bot(args: argparse.Namespace, out: TextIO) -> int:
     try:
         run(build_application(settings, engine), settings)
     except TelegramError as exc:
-        raise QabotError(f"the bot stopped: {exc}") from exc
+        # This line is printed, not logged, so it is scrubbed here. With --debug the CLI lets
+        # the error go, and Python prints its traceback with any chained cause as they are: the
+        # cause goes to the log (scrubbed) instead.
+        logger.debug("the bot stopped", exc_info=True)
+        raise QabotError(redact_token(f"the bot stopped: {exc}", settings.token)) from None
     return 0

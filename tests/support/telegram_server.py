@@ -272,8 +272,11 @@ class BotAPIServer:
         }
 
     @staticmethod
-    def group(chat_id: int, title: str = "测试群") -> dict[str, Any]:
-        return {"id": chat_id, "type": "supergroup", "title": title}
+    def group(chat_id: int, title: str = "测试群", forum: bool = False) -> dict[str, Any]:
+        """A supergroup; a forum (with topics) if asked: send in a topic with
+        `message_thread_id=N, is_topic_message=True`."""
+        chat = {"id": chat_id, "type": "supergroup", "title": title}
+        return {**chat, "is_forum": True} if forum else chat
 
     def _next_message_id(self, chat_id: int) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
@@ -607,6 +610,12 @@ class BotAPIServer:
                 "date": int(time.time()),
                 "text": plain,
             }
+            thread = params.get("message_thread_id")
+            if thread is not None:
+                if not message["chat"].get("is_forum"):
+                    raise ApiError("message thread not found")
+                message["message_thread_id"] = int(thread)
+                message["is_topic_message"] = True
             reply = params.get("reply_parameters")
             if reply:
                 target = self.messages.get((chat_id, int(reply["message_id"])))
