@@ -10,7 +10,7 @@ Examples (label 1 = the best passage answers the question, 0 = the corpus has no
   since those are the questions qabot is for.
 
 Questions the served path never gives a probability to are left out: those refused before the
-index (no words, only numbers, small talk) and those sharing nothing with the corpus
+index (no words, small talk, a lone §N) and those sharing nothing with the corpus
 (nothing_in_common).
 
 The test half of corpus/gold is never used here. The threshold is set so that at most 5% of

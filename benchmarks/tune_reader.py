@@ -92,7 +92,7 @@ def read_all(
     jobs: list[tuple[str, str, str, str, set[int], set[int]]] = []
     for q in gold.queries:
         if refused(q.text):
-            continue  # served, it never reaches the index (no words, only numbers, small talk)
+            continue  # served, it never reaches the index (no words, small talk, a lone §N)
         rels = {row_of[p] for p in gold.qrels.get(q.id, {}) if p in row_of}
         split = q.meta.get("split", "dev")
         kind = "answerable" if rels else "unanswerable"

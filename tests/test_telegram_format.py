@@ -226,12 +226,7 @@ def test_pack_joins_blocks_into_as_few_messages_as_fit() -> None:
     assert pack([]) == []
 
 
-@pytest.mark.parametrize(
-    ("text", "hint"),
-    [
-        ("12", "想看第 12 段请发 /p 12；想提问请用文字，例如：青年路什么时候停水？"),
-        ("3.14159", "请输入一个问题，例如：青年路什么时候停水？"),
-    ],
-)
-def test_a_number_alone_gets_a_hint_not_a_search(text: str, hint: str) -> None:
-    assert question_problem(text) == hint
+def test_a_paragraph_number_alone_gets_a_hint_not_a_search() -> None:
+    hint = "想看第 12 段请发 /p 12；想提问请用文字，例如：青年路什么时候停水？"
+    assert question_problem("12") == question_problem("#12") == hint
+    assert question_problem("0351-4040123") is None  # a phone number is looked up

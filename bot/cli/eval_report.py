@@ -69,9 +69,7 @@ def _summary(evaluation: Evaluation) -> str:
         if "unanswerable" in rates:
             line += f", {rates['unanswerable_flagged']:.1%} of unanswerable"
         if rates["refused"]:
-            line += (
-                f" ({rates['refused']} never reach the index: no words, only numbers, small talk)"
-            )
+            line += f" ({rates['refused']} never reach the index: no words, small talk, a lone §N)"
         kinds = flagged_by_kind(evaluation, judge)
         if kinds:
             line += "; unanswerable by kind: " + ", ".join(

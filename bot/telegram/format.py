@@ -8,15 +8,14 @@ import re
 from collections.abc import Iterable, Sequence
 
 from bot.render import answer_text, byline, citation, highlight_terms, mark_answer
-from bot.wording import MISSING_CHINESE, bot_remedy
-from retrieval.errors import QabotError
+from bot.wording import BOT_REMEDIES, MISSING_CHINESE
+from retrieval.errors import Remedy
 from retrieval.ingest import Paragraph
 from retrieval.search import (
     MAX_QUESTION_CHARS,
     Answer,
-    NumberOnlyError,
     Passage,
-    check_question,
+    paragraph_number,
     small_talk,
 )
 from retrieval.words import has_words
@@ -132,25 +131,15 @@ def question_problem(text: str, example: str | None = None) -> str | None:
         return HINT_TOO_LONG.format(n=len(text), limit=MAX_QUESTION_CHARS)
     if not has_words(text):
         return with_example(HINT_NO_WORDS, example)
-    if not any(ch.isalpha() for ch in text):
-        return _number_hint(text)
+    number = paragraph_number(text)
+    if number is not None:  # `12`: maybe copied from a citation
+        return BOT_REMEDIES[Remedy.SHOW_PARAGRAPH].format(number=number)
     kind = small_talk(text)
     if kind == "greeting":
         return with_example(HINT_SMALL_TALK[kind], example)
     if kind is not None:
         return HINT_SMALL_TALK[kind]
     return None
-
-
-def _number_hint(text: str) -> str:
-    """Return the hint for a message of numbers only: the paragraph it may name, or words."""
-    try:
-        check_question(text)
-    except NumberOnlyError as exc:
-        return bot_remedy(exc)
-    except QabotError:
-        pass
-    return HINT_NO_WORDS
 
 
 def _mention(username: str) -> str:

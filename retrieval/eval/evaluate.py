@@ -43,7 +43,7 @@ class MethodResult:
     # (the hybrid, for the first stage; each re-ranker for itself), and the line they draw.
     confidence: dict[str, float] = field(default_factory=dict)
     threshold: float | None = None
-    # Question ids the served path refuses before the index (no words, only numbers, small talk).
+    # Question ids the served path refuses before the index (no words, small talk, a lone §N).
     refused: list[str] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     per_query: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -159,7 +159,7 @@ def _run_method(
         try:
             check_question(q.text)
         except QabotError:
-            # Served, it never reaches the index (no words, only numbers, small talk): nothing
+            # Served, it never reaches the index (no words, small talk, a lone §N): nothing
             # is shown, so it ranks nothing and, where the method judges, counts as flagged.
             result.rankings[q.id] = []
             result.refused.append(q.id)

@@ -10,6 +10,7 @@ from retrieval.search.question import (
     NumberOnlyError,
     SmallTalkError,
     check_question,
+    paragraph_number,
     small_talk,
 )
 from retrieval.search.refs import BadParagraphRef
@@ -42,6 +43,7 @@ __all__ = [
     "Searcher",
     "check_method",
     "check_question",
+    "paragraph_number",
     "small_talk",
     "ranking_method",
 ]

@@ -14,8 +14,10 @@ _WORD_RUN = re.compile(r"[^\W_]+")
 # surrogateescape: byte 0xff becomes U+DCFF); no text holds them, and they cannot be encoded.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
-# A paragraph number as citations write it, alone: 12, §12, § 12, #12, ¶12.
-_PARAGRAPH_NUMBER = re.compile(r"[§#¶]?\s*0*(\d{1,6})\s*[。.?？]?")
+# A paragraph number alone, as citations write it (§12, § 12, #12, ¶12) or bare and short (12):
+# no question, and the passages holding "12" would come back as confident answers to nothing.
+# A longer number (2023, 12345, 0351-1234567) is searched: looking up where it appears is a use.
+_PARAGRAPH_NUMBER = re.compile(r"(?:[§#¶]\s*0*(\d{1,6})|0*(\d{1,3}))\s*[。.?？]?")
 
 
 def _phrase_set(text: str) -> frozenset[str]:
@@ -89,9 +91,8 @@ class NoWordsError(UsageError):
 
 
 class NumberOnlyError(UsageError):
-    """A question that is only a number (`12`, `§12`, `3.14`): no words to look for, and the
-    passages holding that number would come back as confident answers to nothing.
-    data["number"] is the paragraph number it may stand for (`§12` copied from a citation)."""
+    """A question that is only a paragraph number (`12`, `§12` copied from a citation): no
+    words to look for. data["number"] is the number, for the way to read that paragraph."""
 
 
 class NotTextError(UsageError):
@@ -149,8 +150,13 @@ def check_question(query: str) -> str:
         raise NoWordsError(
             f"the question {text[:20]!r} has no words to look for", remedy=Remedy.ASK_QUESTION
         )
-    if kind is None and not any(ch.isalpha() for ch in text):
-        raise _number_only(text)
+    number = paragraph_number(text) if kind is None else None
+    if number is not None:
+        raise NumberOnlyError(
+            f"the question {text[:20]!r} is only a number, with no words to look for",
+            remedy=Remedy.SHOW_PARAGRAPH,
+            data={"number": number},
+        )
     if len(text) > MAX_QUESTION_CHARS:
         raise QabotError(
             f"the question is {len(text)} characters long; ask in at most "
@@ -164,15 +170,10 @@ def check_question(query: str) -> str:
     return text
 
 
-def _number_only(text: str) -> NumberOnlyError:
-    """Return the error for a question of digits and symbols; a whole number (`12`, `§12`,
-    `#12`) may be a paragraph's, so the remedy offers to show that paragraph."""
-    reference = _PARAGRAPH_NUMBER.fullmatch(normalize(text))
-    message = f"the question {text[:20]!r} holds only numbers, no words to look for"
-    if reference is None:
-        return NumberOnlyError(message, remedy=Remedy.ASK_QUESTION)
-    number = str(int(reference.group(1)))
-    return NumberOnlyError(message, remedy=Remedy.SHOW_PARAGRAPH, data={"number": number})
+def paragraph_number(text: str) -> str | None:
+    """Return the number if the whole text is a paragraph number (`12`, `§12`, `#7？`)."""
+    found = _PARAGRAPH_NUMBER.fullmatch(normalize(text).strip())
+    return str(int(found.group(1) or found.group(2))) if found else None
 
 
 def _shown(text: str, start: int) -> str:
