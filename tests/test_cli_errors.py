@@ -244,6 +244,18 @@ def test_paragraph_refs(words: list[str], refs: list[list[str]]) -> None:
     assert paragraph_refs(words) == refs
 
 
+@pytest.mark.parametrize(
+    ("words", "refs"),
+    [
+        (["read", "me", "😀", "1"], [["read me 😀", "1"]]),
+        (["read", "me", "😀", "1", "news", "2"], [["read me 😀", "1"], ["news", "2"]]),
+        (["read", "me", "x"], [["read me", "x"]]),  # the searcher says there is no `read me`
+    ],
+)
+def test_a_name_with_spaces_is_one_document(words: list[str], refs: list[list[str]]) -> None:
+    assert paragraph_refs(words, ["read me 😀", "news"]) == refs
+
+
 @pytest.mark.slow
 def test_show_takes_several_paragraphs_and_the_section_sign(small: dict[str, str]) -> None:
     shown = run_qabot("show", "§1", "3", "--context", "0", env=small)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -64,7 +65,7 @@ class Chat:
         if not line.startswith(":"):
             self.ask(line)
             return True
-        name, *words = line.split()
+        name, *words = _command_words(line)
         if name == ":p":
             self.show(words)
             return True
@@ -198,3 +199,12 @@ def _save_history(path: Path) -> None:
         readline.write_history_file(path)
     except OSError as exc:
         logger.debug("cannot write the chat history %s: %s", path, exc)
+
+
+def _command_words(line: str) -> list[str]:
+    """Split a command line as a shell would (`:p "read me" 3`), or at spaces if its quotes do
+    not pair up."""
+    try:
+        return shlex.split(line) or [line.strip()]
+    except ValueError:
+        return line.split()

@@ -80,7 +80,7 @@ def render_paragraphs(searcher: Searcher, words: Sequence[str], radius: int) -> 
     """
     several = len(searcher.index.documents) > 1
     windows = []
-    for ref in paragraph_refs(words):
+    for ref in paragraph_refs(words, searcher.index.documents):
         doc, number = searcher.paragraph_ref(ref)
         windows.append((searcher.neighbours(doc, number, radius=radius), number))
     return "\n".join(
@@ -119,11 +119,13 @@ def _runs(windows: Sequence[tuple[list[Paragraph], int]]) -> list[tuple[list[Par
     return [([run[n] for n in sorted(run)], focus) for run, focus in runs]
 
 
-def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
+def paragraph_refs(words: Sequence[str], documents: Sequence[str] = ()) -> list[list[str]]:
     """Split `[DOC] N [[DOC] N ...]` into one `N` or `DOC N` per paragraph.
 
     A number may be written as answers cite it (§16), and `DOC#N` as `DOC N`. A number without
-    a document stays in the document named last: `notes 3 5` is notes 3 and notes 5.
+    a document stays in the document named last: `notes 3 5` is notes 3 and notes 5. Words
+    that together make the name of one of `documents` are one name (`read me 3`, typed in
+    chat where there are no quotes to hold `read me` together).
     """
     refs: list[list[str]] = []
     doc: str | None = None
@@ -133,6 +135,8 @@ def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
         if number.isdigit():
             doc, pending = pending or doc, None
             refs.append([doc, number] if doc else [number])
+        elif pending is not None and _names_part(f"{pending} {word}", documents):
+            pending = f"{pending} {word}"
         elif pending is not None:
             refs.append([pending, word])  # `DOC x`: the searcher says x is not a number
             pending = None
@@ -141,6 +145,11 @@ def paragraph_refs(words: Sequence[str]) -> list[list[str]]:
     if pending is not None or not refs:
         refs.append([pending] if pending else [])
     return refs
+
+
+def _names_part(words: str, documents: Sequence[str]) -> bool:
+    """Tell whether words are a document's name, or its first words."""
+    return any(doc == words or doc.startswith(words + " ") for doc in documents)
 
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
