@@ -63,7 +63,7 @@ class Settings:
         if self.backend != "faiss":
             # The local half of a Milvus index (BM25, manifest) goes with one deployment.
             key += f"\n{self.backend}\n{self.vector_uri}"
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         return self.home / "indexes" / digest
 
 

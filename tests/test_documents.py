@@ -303,3 +303,18 @@ def test_corpus_hash_follows_content(tmp_path: Path) -> None:
     assert corpus_hash(load_documents([tmp_path])[0]) == before
     path.write_text("正文改了。\n", encoding="utf-8")
     assert corpus_hash(load_documents([tmp_path])[0]) != before
+
+
+@pytest.mark.parametrize("fence", ["```", "~~~~"])
+def test_hash_lines_in_a_code_fence_are_text_not_headings(fence: str) -> None:
+    text = (
+        "# 安装指南\n\n## 第一步\n\n运行下面的命令安装。\n\n"
+        f"{fence}bash\n# 安装依赖\npip install qabot\n\n## 不是标题\n{fence}\n\n"
+        "安装完成后重启终端。\n"
+    )
+    paragraphs = parse_text(text, "guide")
+    sections = {p.text: p.section for p in paragraphs}
+    step = SECTION_SEP.join(["安装指南", "第一步"])
+    assert sections["安装完成后重启终端。"] == step
+    (code,) = [p for p in paragraphs if "pip install qabot" in p.text]
+    assert code.section == step and "# 安装依赖" in code.text and "## 不是标题" in code.text

@@ -52,3 +52,37 @@ def test_footnotes_and_headers_are_left_out(paragraphs: list) -> None:
 def test_a_docx_that_is_not_a_zip_is_refused() -> None:
     with pytest.raises(CorpusError, match=r"not-a-zip\.docx: it is not a readable Word file"):
         read_document(FORMATS / "not-a-zip.docx", "x")
+
+
+def test_content_controls_tracked_insertions_and_nested_tables_are_read(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = Document()
+    body = document.element.body
+    sdt = parse_xml(
+        f"<w:sdt {nsdecls('w')}><w:sdtContent><w:p><w:r><w:t>控件里的正文。</w:t></w:r></w:p>"
+        "</w:sdtContent></w:sdt>"
+    )
+    changed = parse_xml(
+        f"<w:p {nsdecls('w')}><w:r><w:t>票价</w:t></w:r>"
+        '<w:ins w:id="1" w:author="a"><w:r><w:t>二十元</w:t></w:r></w:ins>'
+        '<w:del w:id="2" w:author="a"><w:r><w:delText>十元</w:delText></w:r></w:del>'
+        "<w:r><w:t>。</w:t></w:r></w:p>"
+    )
+    body.insert(0, changed)
+    body.insert(0, sdt)
+    outer = document.add_table(rows=1, cols=2)
+    outer.cell(0, 0).text = "外层"
+    inner = outer.cell(0, 1).add_table(rows=1, cols=1)
+    inner.cell(0, 0).text = "嵌套表格的内容"
+    path = tmp_path / "changes.docx"
+    document.save(str(path))
+
+    read = read_document(path, "changes")
+    assert read is not None
+    texts = "\n".join(p.text for p in read.paragraphs)
+    assert "控件里的正文。" in texts
+    assert "票价二十元。" in texts and "十元。" not in texts.replace("二十元。", "")
+    assert "外层" in texts and "嵌套表格的内容" in texts

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
+from retrieval.config import Settings
 from retrieval.errors import CorpusError
 from retrieval.ingest import load_documents
+from retrieval.ingest.files import corpus_fingerprint, escape_bytes, find_corpus_files
 
 FORMATS = Path(__file__).resolve().parent / "data" / "formats"
 GOOD = ("newspaper.pdf", "library-gbk.html", "report.docx")
@@ -148,3 +151,55 @@ def test_a_copy_of_a_document_is_skipped_with_a_line(tmp_path: Path) -> None:
     assert [(d.doc, d.path) for d in documents] == [("report", tmp_path / "old" / "report.md")]
     again, warnings = load_documents([tmp_path / "report.md", tmp_path / "report.md"])
     assert [d.doc for d in again] == ["report"] and warnings == []
+
+
+def test_a_name_that_is_not_utf8_is_read_under_a_printable_name(tmp_path: Path) -> None:
+    folder = tmp_path / os.fsdecode(b"dir\xff")
+    folder.mkdir()
+    (folder / os.fsdecode(b"bad\xff\xfename.md")).write_text("# 坏名字\n\n内容。\n", "utf-8")
+    (folder / os.fsdecode(b"empty\xff.md")).write_text("", "utf-8")
+    documents, warnings = load_documents([folder])
+    (document,) = documents
+    assert document.doc == "bad\\xff\\xfename"
+    assert document.path.is_file()  # the real path, which opens
+    # Nothing a person or a JSON file (the index manifest) sees holds a surrogate.
+    shown_path = escape_bytes(str(document.path))
+    assert shown_path.endswith("dir\\xff/bad\\xff\\xfename.md")
+    json.dumps([document.doc, shown_path, warnings], ensure_ascii=False).encode()
+    assert warnings == [f"skipped: {tmp_path}/dir\\xff/empty\\xff.md has no text"]
+    assert corpus_fingerprint(find_corpus_files([folder]))
+    assert Settings(corpus=(folder,), home=tmp_path).index_dir.parent == tmp_path / "indexes"
+
+
+def test_a_name_with_a_newline_is_quoted_in_its_one_warning_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty\nfile.md"
+    empty.write_text("", encoding="utf-8")
+    (tmp_path / "good.md").write_text("公园六点开放。\n", encoding="utf-8")
+    _, warnings = load_documents([tmp_path])
+    assert warnings == [f"skipped: {str(empty)!r} has no text"]
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".html", ".pdf", ".epub"])
+def test_an_empty_file_of_any_format_has_no_text(tmp_path: Path, suffix: str) -> None:
+    (tmp_path / f"empty{suffix}").write_bytes(b"")
+    (tmp_path / "good.md").write_text("公园六点开放。\n", encoding="utf-8")
+    _, warnings = load_documents([tmp_path])
+    assert warnings == [f"skipped: {tmp_path / f'empty{suffix}'} has no text"]
+
+
+def test_a_linked_folder_is_read_once_and_a_link_loop_ends(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pool.md").write_text("游泳池夏季开放。\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    (corpus / "real").mkdir(parents=True)
+    (corpus / "real" / "park.md").write_text("公园六点开放。\n", encoding="utf-8")
+    (corpus / "linked").symlink_to(outside, target_is_directory=True)
+    (corpus / "again").symlink_to(corpus / "real", target_is_directory=True)
+    (corpus / "real" / "up").symlink_to(corpus, target_is_directory=True)
+    documents, warnings = load_documents([corpus])
+    assert {d.doc: str(d.path) for d in documents} == {
+        "pool": str(corpus / "linked" / "pool.md"),
+        "park": str(corpus / "real" / "park.md"),
+    }
+    assert warnings == []

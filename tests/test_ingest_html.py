@@ -110,3 +110,33 @@ def test_a_page_wrapped_in_one_form_or_a_boilerplate_name_keeps_its_article() ->
     text = html_source(wrapped, "x.html").text
     assert text.startswith("第0段") and "第7段" in text
     assert "首页" not in text and "版权所有" not in text
+
+
+ARTICLE = "本市公交集团宣布调整老年人和学生的乘车优惠政策，新政策自下月一日起施行。" * 3
+
+
+def test_short_lists_and_tables_of_the_article_are_kept(tmp_path: Path) -> None:
+    page = tmp_path / "bus.html"
+    page.write_text(
+        '<html><head><meta charset="utf-8"><title>公交优惠</title></head><body>'
+        '<div class="nav"><ul><li>首页</li><li>新闻</li></ul></div>'
+        f"<div id='main'><h1>公交优惠政策</h1><p>{ARTICLE}</p>"
+        "<ul><li>七十岁以上老人免费乘车</li><li>学生卡半价</li></ul>"
+        "<table><tr><td>月票</td><td>九十元</td></tr></table>"
+        f"<p>{ARTICLE}</p></div>"
+        "<div class='footer'>版权所有</div></body></html>",
+        encoding="utf-8",
+    )
+    document = read_document(page, "bus")
+    assert document is not None
+    texts = "\n".join(p.text for p in document.paragraphs)
+    for kept in ("七十岁以上老人免费乘车", "学生卡半价", "月票 | 九十元"):
+        assert kept in texts
+    for dropped in ("首页", "版权所有"):
+        assert dropped not in texts
+
+
+@pytest.mark.parametrize("declared", ["utf-16", "UTF-16LE", "utf-32"])
+def test_a_utf16_declaration_without_a_bom_means_utf8(declared: str) -> None:
+    data = f'<html><head><meta charset="{declared}"></head><body><p>学生卡半价</p>'.encode()
+    assert "学生卡半价" in decode_html(data, "page.html")

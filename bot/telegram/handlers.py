@@ -98,7 +98,7 @@ from bot.telegram.presses import FOREVER, PressMemory
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, StoreError
-from retrieval.ingest.files import scan_corpus
+from retrieval.ingest.files import escape_bytes, scan_corpus
 from retrieval.search import Answer, BadParagraphRef, Searcher, small_talk
 from retrieval.search.refs import split_doc_numbers
 
@@ -194,7 +194,8 @@ def skipped_files(corpus: Sequence[Path], documents: Sequence[dict[str, object]]
     unreadable, of no supported format, empty, or a copy of another)."""
     indexed = {os.path.abspath(str(d.get("path"))) for d in documents}
     found, unsupported = scan_corpus(corpus)
-    return [f for f in [*found, *unsupported] if os.path.abspath(f) not in indexed]
+    # The manifest writes bytes of a name that are not UTF-8 as \xff escapes.
+    return [f for f in [*found, *unsupported] if escape_bytes(os.path.abspath(f)) not in indexed]
 
 
 def _thread_of(message: Message | None) -> int | None:

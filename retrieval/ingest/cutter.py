@@ -15,6 +15,8 @@ from retrieval.ingest.paragraphs import SECTION_SEP, Paragraph
 PAGE_BREAK = "\f"
 
 _ATX = re.compile(r"^#{1,6}(?:\s|$)")
+# A Markdown code fence: its lines (a shell `# comment`) are text, never headings.
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
 # A heading line: its title is the rest without closing #s (`## 标题 ##`). Matched whole and
 # trimmed in code: a lazy `(.+?)\s*#*\s*$` took seconds to minutes (cubic) on a heading with
 # a long run of spaces inside it.
@@ -67,6 +69,7 @@ class _Draft:
     page: int | None = None
     size: int = 0
     tail: str = ""  # the text since the last line break: all that joining decisions look at
+    whole: bool = False  # a code block: nothing joins it, and it joins nothing
 
     def __post_init__(self) -> None:
         self.size = sum(len(line) for line in self.lines)
@@ -86,6 +89,7 @@ class _Draft:
 class _Block:
     lines: list[str]
     page: int | None
+    code: bool = False  # the lines of a fenced code block
 
     @property
     def joined(self) -> str:
@@ -100,9 +104,22 @@ def _blocks(text: str, first_page: int | None, line_paragraphs: bool = False) ->
     for offset, page_text in enumerate(pages):
         page = None if first_page is None else first_page + offset
         current: list[str] = []
+        fence = ""  # the open code fence's marker, while in one
+        code: list[str] = []
         for raw in page_text.splitlines():
             line = raw.strip()
-            if _ATX.match(line):
+            if fence:
+                if line.startswith(fence) and not line.strip(fence[0]):
+                    if code:
+                        blocks.append(_Block(code, page, code=True))
+                    fence, code = "", []
+                elif line:
+                    code.append(line)
+            elif opening := _FENCE.match(line):
+                if current:
+                    blocks.append(_Block(current, page))
+                fence, current = opening.group(1), []
+            elif _ATX.match(line):
                 # A heading line stands alone even without blank lines around it (as in Markdown).
                 if current:
                     blocks.append(_Block(current, page))
@@ -116,6 +133,8 @@ def _blocks(text: str, first_page: int | None, line_paragraphs: bool = False) ->
             elif current:
                 blocks.append(_Block(current, page))
                 current = []
+        if code:  # a fence never closed runs to the end
+            blocks.append(_Block(code, page, code=True))
         if current:
             blocks.append(_Block(current, page))
     return blocks
@@ -219,9 +238,13 @@ class _Cutter:
     def cut(self, blocks: list[_Block]) -> list[Paragraph]:
         leads_to_heading = _deck_runs([b.lines for b in blocks])
         for block, leads in zip(blocks, leads_to_heading, strict=True):
-            heading = _heading(block.lines)
+            heading = None if block.code else _heading(block.lines)
             if heading:
                 self._open_section(*heading)
+            elif block.code:
+                owner = self.article if not self.closed else None
+                self.drafts.append(_Draft(self._path(), owner, [block.joined], page=block.page))
+                self.drafts[-1].whole = True
             elif _WORDY.search(block.joined) and not self._take_metadata(block, leads):
                 self._add_text(block)
         _number_duplicate_sections(self.drafts, self.articles)
@@ -283,6 +306,8 @@ class _Cutter:
         joined, para_meta, trailing = _strip_marks(block.joined)
         drafts = self.drafts
         previous = drafts[-1] if len(drafts) > self.section_start and drafts else None
+        if previous is not None and previous.whole:
+            previous = None
         if not _WORDY.search(joined):  # only a mark or byline was there
             if previous is not None:
                 previous.meta.extend(para_meta)

@@ -47,27 +47,66 @@ def _clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _row(row: Any) -> str:
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Not body text: deleted runs (tracked changes), text boxes, properties (whose w:tab is a stop).
+_LEFT_OUT = {f"{_W}{tag}" for tag in ("del", "moveFrom", "txbxContent", "pPr", "rPr")}
+_LEFT_OUT.add("{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback")
+
+
+def _collect(element: Any, parts: list[str]) -> None:
+    for child in element:
+        tag = child.tag
+        if tag in _LEFT_OUT:
+            continue
+        if tag == f"{_W}t":
+            parts.append(child.text or "")
+        elif tag == f"{_W}tab":
+            parts.append("\t")
+        elif tag in (f"{_W}br", f"{_W}cr"):
+            parts.append("\n")
+        else:
+            _collect(child, parts)
+
+
+def _paragraph_text(p: Any) -> str:
+    """Return a paragraph's text, with tracked insertions (python-docx's `text` drops a w:ins
+    run's text) and without tracked deletions."""
+    parts: list[str] = []
+    _collect(p, parts)
+    return "".join(parts)
+
+
+def _row(row: Any, document: Any) -> str:
     cells: list[str] = []
     for cell in row.cells:
-        text = _clean(cell.text).replace("\n", " ")
+        # A cell's blocks, nested tables too (python-docx's `cell.text` leaves them out).
+        text = _clean("\n".join(_blocks(cell._tc, document, headings=False))).replace("\n", " ")
         if text and (not cells or cells[-1] != text):  # a merged cell repeats
             cells.append(text)
     return " | ".join(cells)
 
 
-def _blocks(document: Any) -> Iterator[str]:
+def _blocks(container: Any, document: Any, headings: bool = True) -> Iterator[str]:
+    """Walk a body (or table cell) in order: paragraphs, tables, and what content controls
+    (w:sdt) hold, which python-docx's `iter_inner_content` passes over."""
     from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
-    for item in document.iter_inner_content():
-        if isinstance(item, Table):
-            yield from group_lines(_row(row) for row in item.rows)
-            continue
-        text = _clean(item.text)
-        if not text:
-            continue
-        level = _heading_level(item)
-        yield f"{'#' * level} {text.replace(chr(10), ' ')}" if level else text
+    for child in container:
+        if child.tag == f"{_W}tbl":
+            yield from group_lines(_row(row, document) for row in Table(child, document).rows)
+        elif child.tag == f"{_W}p":
+            text = _clean(_paragraph_text(child))
+            if not text:
+                continue
+            level = _heading_level(Paragraph(child, document)) if headings else 0
+            yield f"{'#' * level} {text.replace(chr(10), ' ')}" if level else text
+        elif child.tag == f"{_W}sdt":
+            content = child.find(f"{_W}sdtContent")
+            if content is not None:
+                yield from _blocks(content, document, headings)
+        elif child.tag == f"{_W}customXml":
+            yield from _blocks(child, document, headings)
 
 
 @register(".docx")
@@ -84,4 +123,4 @@ def read_docx(path: Path) -> Source:
             "old .doc files must be saved as .docx first"
         ) from exc
     title = (document.core_properties.title or "").strip() or None
-    return Source("\n\n".join(_blocks(document)), title=title)
+    return Source("\n\n".join(_blocks(document.element.body, document)), title=title)

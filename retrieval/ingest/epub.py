@@ -12,6 +12,7 @@ import posixpath
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from retrieval.errors import CorpusError
 from retrieval.ingest.html import chapter_blocks
@@ -53,8 +54,18 @@ def epub_source(data: bytes, name: str) -> Source:
         title_element = package.find(".//{*}metadata/{*}title")
         blocks: list[str] = []
         for href in spine:
-            chapter = book.read(posixpath.normpath(posixpath.join(base, href)))
-            root = lxml_html.document_fromstring(chapter)
+            # An href is a URL: Calibre and Sigil write `chapter%201.xhtml` for `chapter 1.xhtml`.
+            entry = posixpath.normpath(posixpath.join(base, unquote(href.split("#")[0])))
+            try:
+                chapter = book.read(entry)
+            except KeyError:  # a chapter missing from the zip: the others are still the book
+                continue
+            if not chapter.strip():
+                continue
+            try:
+                root = lxml_html.document_fromstring(chapter)
+            except etree.ParserError:  # "Document is empty": a chapter of only markup or space
+                continue
             blocks += chapter_blocks(root)
     except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError) as exc:
         raise CorpusError(f"cannot read {name}: it is not a readable EPUB book") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,15 +19,65 @@ QUESTION_SET_MARK = "queries.jsonl"
 NOT_A_FILE = "not a file (a broken link, a pipe or a device)"
 
 
+def shown(path: Path | str) -> str:
+    """Return a file name as one printable line: bytes that are not UTF-8 as `\\xff` escapes,
+    and quoted as Python's repr quotes it where it holds a newline or another control
+    character (a warning is one line, and a terminal or JSON must never see a surrogate)."""
+    text = os.fsencode(path).decode("utf-8", "surrogateescape")
+    if escape_bytes(text).isprintable():
+        return escape_bytes(text)
+    # repr writes a byte that is not UTF-8 (kept as a lone surrogate) as \udcff: say \xff.
+    return re.sub(r"\\udc([89a-f][0-9a-f])", r"\\x\1", repr(text))
+
+
+def escape_bytes(text: str) -> str:
+    """Return a path or name with each byte that is not UTF-8 (os.fsdecode keeps it as a lone
+    surrogate, U+DC80..U+DCFF) written `\\xff`: what JSON, a terminal and messages can hold."""
+    return re.sub("[\udc80-\udcff]", lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+
+
+def _walk(folder: Path) -> list[Path]:
+    """List everything under a folder but folders, following links to folders once each.
+
+    Each folder is entered once (a link back up the tree would loop forever), and real
+    folders before linked ones, so a file is found by its own path rather than a link's.
+    """
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    linked: list[Path] = []
+
+    def visit(directory: Path) -> None:
+        try:
+            info = directory.stat()
+            entries = sorted(directory.iterdir())
+        except OSError:
+            return
+        if (info.st_dev, info.st_ino) in seen:
+            return
+        seen.add((info.st_dev, info.st_ino))
+        for entry in entries:
+            if not entry.is_dir():
+                found.append(entry)
+            elif entry.is_symlink():
+                linked.append(entry)
+            else:
+                visit(entry)
+
+    visit(folder)
+    while linked:
+        visit(linked.pop(0))
+    return found
+
+
 def _folder_files(folder: Path) -> list[Path]:
     """List a folder's files (and what is neither file nor folder: a broken link, a pipe),
     leaving out hidden ones and question-set folders."""
-    sets = {p.parent for p in folder.rglob(QUESTION_SET_MARK)}
+    everything = _walk(folder)
+    sets = {p.parent for p in everything if p.name == QUESTION_SET_MARK}
     return sorted(
         p
-        for p in folder.rglob("*")
-        if not p.is_dir()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        for p in everything
+        if not any(part.startswith(".") for part in p.relative_to(folder).parts)
         and not any(s == p.parent or s in p.parents for s in sets)
     )
 
@@ -92,7 +143,8 @@ def _doc_ids(files: Sequence[Path]) -> list[str]:
         if len(same) > 1:
             for i, name in zip(same, _distinct([files[i] for i in same]), strict=True):
                 ids[i] = name
-    return ids
+    # A name's bytes that are not UTF-8 become `\\xff` escapes: ids go into JSON and messages.
+    return [escape_bytes(doc) for doc in ids]
 
 
 def _distinct(paths: Sequence[Path]) -> list[str]:
@@ -116,7 +168,12 @@ def read_source(path: Path) -> Source:
     reader = reader_for(path)
     if reader is None:  # scan_corpus lets only readable files through
         raise CorpusError(f"cannot read {path}: unsupported format")
-    return reader(path)
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        empty = False  # the reader says why it cannot read it
+    # An empty file has no text, whatever its format (a .docx or .pdf is not "damaged").
+    return Source("") if empty else reader(path)
 
 
 def read_document(path: Path, doc: str, source: Source | None = None) -> Document | None:
@@ -153,7 +210,7 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
     explicit = {p.resolve() for p in given if p.is_file()}
     files, unsupported = scan_corpus(given)
     warnings = [
-        f"skipped {p.name}: " + ("unsupported format" if p.is_file() else NOT_A_FILE)
+        f"skipped {shown(p.name)}: " + ("unsupported format" if p.is_file() else NOT_A_FILE)
         for p in unsupported
     ]
     sources: list[tuple[Path, Source]] = []
@@ -163,19 +220,19 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[str]]:
         except CorpusError as exc:
             if path.resolve() in explicit:
                 raise
-            warnings.append(f"skipped: {exc}")
+            warnings.append(f"skipped: {str(exc).replace(str(path), shown(path))}")
             continue
         if source.text.strip():
             sources.append((path, source))
         else:
-            warnings.append(f"skipped: {path} has no text")
+            warnings.append(f"skipped: {shown(path)} has no text")
     kept = _without_copies(sources, explicit, warnings)
     documents: list[Document] = []
     # Named once the copies are gone: a copy in another folder does not lengthen the names.
     for (path, source), doc in zip(kept, _doc_ids([p for p, _ in kept]), strict=True):
         document = read_document(path, doc, source)
         if document is None:
-            warnings.append(f"skipped: {path} has no text")
+            warnings.append(f"skipped: {shown(path)} has no text")
             continue
         documents.append(document)
     if not documents:
@@ -200,7 +257,8 @@ def _without_copies(
     for same in by_text.values():
         kept = min(same, key=preference)
         for i in sorted(set(same) - {kept}):
-            warnings.append(f"skipped: {sources[i][0]} has the same text as {sources[kept][0]}")
+            copy, original = shown(sources[i][0]), shown(sources[kept][0])
+            warnings.append(f"skipped: {copy} has the same text as {original}")
             dropped.add(i)
     return [s for i, s in enumerate(sources) if i not in dropped]
 
@@ -218,5 +276,5 @@ def corpus_fingerprint(files: Sequence[Path]) -> str:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
             digest = f"unreadable:{exc.errno}"
-        h.update(f"\0{doc}\0{digest}".encode())
+        h.update(f"\0{doc}\0{digest}".encode("utf-8", "surrogateescape"))
     return h.hexdigest()

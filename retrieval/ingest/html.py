@@ -9,6 +9,7 @@ their tags and class names, then by readability's choice of the main content.
 from __future__ import annotations
 
 import codecs
+import copy
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -38,6 +39,8 @@ _TITLE_SEPARATOR = re.compile(r"(?<!\s)\s*(?:_|\||-{1,2}|–|—|·)\s*")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACE = re.compile(r"[ \t\r\n\u00a0\u3000]+")
 _BLOCK_TAGS = {"p", "div", "blockquote", "pre", "dd", "dt", "figcaption", "section", "article"}
+# Numbers each element of the page, so readability's choice is found in the page itself.
+_ELEMENT_MARK = "data-qabot-element"
 
 
 def decode_html(data: bytes, name: str) -> str:
@@ -61,9 +64,13 @@ def decode_html(data: bytes, name: str) -> str:
     if declared:
         label = declared.group(1).decode("ascii", "ignore").lower()
         try:
-            candidates.append(_SUPERSETS.get(codecs.lookup(label).name, codecs.lookup(label).name))
+            encoding = codecs.lookup(label).name
         except LookupError:
-            pass
+            encoding = ""
+        # WHATWG: a page read far enough to find its meta is not UTF-16 or UTF-32, whatever
+        # it says (without a BOM); such a declaration means UTF-8.
+        if encoding and not encoding.startswith(("utf-16", "utf-32")):
+            candidates.append(_SUPERSETS.get(encoding, encoding))
     candidates.append("utf-8")
     for encoding in candidates:
         try:
@@ -226,18 +233,24 @@ def html_source(text: str, name: str) -> Source:
     from readability import Document
 
     text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses one in decoded text
+    if not text.strip():
+        return Source("")  # lxml: "Document is empty"; the corpus says "has no text"
     try:
         root = lxml_html.document_fromstring(text)
     except (ParserError, ValueError) as exc:
         raise CorpusError(f"cannot read {name}: it is not a readable web page ({exc})") from exc
     title = _page_title(root)
     _strip_boilerplate(root)
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    for number, element in enumerate(elements):
+        element.set(_ELEMENT_MARK, str(number))
     cleaned = lxml_html.tostring(root, encoding="unicode")
     try:
         article = Document(cleaned).summary(html_partial=True)
     except Exception:  # readability gives up on some pages: then the cleaned page is the article
         article = ""
     tree = lxml_html.fragment_fromstring(article or "<div></div>", create_parent="div")
+    tree = _chosen_in_page(tree, elements)
     _strip_boilerplate(tree)
     kept = len(_SPACE.sub("", tree.text_content()))
     if kept < FOUND_TOO_LITTLE * len(_SPACE.sub("", root.text_content())):
@@ -245,6 +258,29 @@ def html_source(text: str, name: str) -> Source:
         tree = root.find("body") if root.find("body") is not None else root
     blocks = list(_blocks(tree))
     return Source("\n\n".join(blocks), title=title)
+
+
+def _chosen_in_page(article: Any, elements: list[Any]) -> Any:
+    """Return the page's own elements that readability chose, in a ``<div>``.
+
+    Readability's summary is its cleaned copy of them: it drops lists and tables of under 25
+    characters, and a Chinese list item (七十岁以上老人免费乘车) is often shorter than that.
+    Its choice of container is good; its pruning inside the container is not ours to take.
+    """
+    from lxml import html as lxml_html
+
+    chosen = {e.get(_ELEMENT_MARK) for e in article.iter() if isinstance(e.tag, str)}
+    chosen.discard(None)
+    box = lxml_html.fragment_fromstring("<div></div>")
+    for element in elements:
+        parent = element.getparent()
+        if element.get(_ELEMENT_MARK) in chosen and (
+            parent is None or parent.get(_ELEMENT_MARK) not in chosen
+        ):
+            copied = copy.deepcopy(element)
+            copied.tail = None  # the text after it is not its own
+            box.append(copied)
+    return box if len(box) else article
 
 
 @register(".html", ".htm")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when ingestion changes what paragraphs a file yields: indexes built before are stale.
-PARSER_VERSION = 4  # 4: Big5 and UTF-16/32 text read as such (ingest/text.py)
+PARSER_VERSION = 5  # 5: code fences, short HTML lists, DOCX content controls and insertions
 SECTION_SEP = " › "
 
 

@@ -23,6 +23,7 @@ from retrieval.embed.encoders import Encoder, LazyEncoder
 from retrieval.errors import IndexStateError, Remedy, UsageError
 from retrieval.fileio import fsync_tree, replace_dir
 from retrieval.ingest import Document, Paragraph, corpus_hash, iter_paragraphs
+from retrieval.ingest.files import escape_bytes
 from retrieval.progress import Say, progress_bar
 from retrieval.store.base import BuildSpec, StoreBackend, VectorStore
 from retrieval.store.lexical import LexicalIndex
@@ -215,7 +216,8 @@ def _new_manifest(documents: Sequence[Document], spec: BuildSpec, build: Build) 
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         index_type=build.store.kind,
         documents=[
-            {"doc": d.doc, "path": str(d.path), "paragraphs": len(d.paragraphs)} for d in documents
+            {"doc": d.doc, "path": escape_bytes(str(d.path)), "paragraphs": len(d.paragraphs)}
+            for d in documents
         ],
     )
 
