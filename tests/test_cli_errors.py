@@ -238,6 +238,7 @@ def test_a_model_path_that_does_not_exist_says_so(small: dict[str, str], tmp_pat
         (["notes", "x"], [["notes", "x"]]),
         (["notes#3", "5"], [["notes", "3"], ["notes", "5"]]),  # as eval's qrels name them
         (["a#b#§3", "news#x"], [["a#b", "3"], ["news#x"]]),
+        (["#12", "¶3"], [["12"], ["3"]]),  # as people write a paragraph's number
     ],
 )
 def test_paragraph_refs(words: list[str], refs: list[list[str]]) -> None:

@@ -312,9 +312,32 @@ def test_hash_lines_in_a_code_fence_are_text_not_headings(fence: str) -> None:
         f"{fence}bash\n# 安装依赖\npip install qabot\n\n## 不是标题\n{fence}\n\n"
         "安装完成后重启终端。\n"
     )
-    paragraphs = parse_text(text, "guide")
+    paragraphs = parse_text(text, "guide", fences=True)
     sections = {p.text: p.section for p in paragraphs}
     step = SECTION_SEP.join(["安装指南", "第一步"])
     assert sections["安装完成后重启终端。"] == step
     (code,) = [p for p in paragraphs if "pip install qabot" in p.text]
     assert code.section == step and "# 安装依赖" in code.text and "## 不是标题" in code.text
+
+
+@pytest.mark.parametrize("fences", [True, False])
+def test_a_fence_that_never_closes_is_no_fence(fences: bool) -> None:
+    # A ~~~~ separator in a text or Word file, or a stray ``` in Markdown, must not swallow
+    # the rest of the document into one block.
+    text = (
+        "# 通知\n\n青年路明天停水。\n\n~~~~~~~~~~~~\n\n## 第二章\n\n解放路后天停电。\n\n"
+        "公交车改线运行。\n"
+    )
+    paragraphs = parse_text(text, "notice", fences=fences)
+    assert {p.text: p.section for p in paragraphs}["解放路后天停电。"].endswith("第二章")
+    assert "公交车改线运行。" in [p.text for p in paragraphs]
+
+
+def test_only_markdown_reads_fences(tmp_path: Path) -> None:
+    text = "# 手册\n\n```\n# 注释\n```\n\n正文在这里。\n"
+    (tmp_path / "a.md").write_text(text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(text + "\n另一份。\n", encoding="utf-8")  # not a copy
+    documents, _ = load_documents([tmp_path])
+    md, txt = sorted(documents, key=lambda d: d.doc)
+    assert "注释" not in {p.section.split(SECTION_SEP)[-1] for p in md.paragraphs}
+    assert "注释" in {p.section.split(SECTION_SEP)[-1] for p in txt.paragraphs}

@@ -71,6 +71,11 @@ def test_content_controls_tracked_insertions_and_nested_tables_are_read(tmp_path
         '<w:del w:id="2" w:author="a"><w:r><w:delText>十元</w:delText></w:r></w:del>'
         "<w:r><w:t>。</w:t></w:r></w:p>"
     )
+    phone = parse_xml(  # a non-breaking hyphen (Ctrl+Shift+-), as in a typed phone number
+        f"<w:p {nsdecls('w')}><w:r><w:t>咨询电话0351</w:t><w:noBreakHyphen/>"
+        "<w:t>4040123。</w:t></w:r></w:p>"
+    )
+    body.insert(0, phone)
     body.insert(0, changed)
     body.insert(0, sdt)
     outer = document.add_table(rows=1, cols=2)
@@ -86,3 +91,4 @@ def test_content_controls_tracked_insertions_and_nested_tables_are_read(tmp_path
     assert "控件里的正文。" in texts
     assert "票价二十元。" in texts and "十元。" not in texts.replace("二十元。", "")
     assert "外层" in texts and "嵌套表格的内容" in texts
+    assert "咨询电话0351-4040123。" in texts

@@ -35,9 +35,12 @@ def test_a_paragraph_number_alone_is_refused_with_the_way_to_read_it(
     assert caught.value.remedy is Remedy.SHOW_PARAGRAPH and caught.value.data == {"number": number}
 
 
-@pytest.mark.parametrize("text", ["2023", "12345", "3.14159", "0351-4040123", "1+1", "10%"])
+@pytest.mark.parametrize(
+    "text", ["2023", "12345", "3.14159", "0351-4040123", "1+1", "10%", "0", "§0"]
+)
 def test_a_longer_number_is_searched_for(text: str) -> None:
-    # Where a year, a phone number or a document number appears is worth looking up.
+    # Where a year, a phone number or a document number appears is worth looking up (and
+    # there is no paragraph 0 to offer).
     assert check_question(text) == text
 
 

@@ -84,7 +84,12 @@ def test_a_resumed_run_keeps_its_checkpoints_shape() -> None:
 
 @pytest.mark.parametrize(
     ("layers", "frozen", "state"),
-    [(12, 2, {"layers": 8, "frozen": 4}), (None, 2, {"layers": 8, "frozen": 4}), (13, 2, None)],
+    [
+        (12, 2, {"layers": 8, "frozen": 4}),
+        (None, 2, {"layers": 8, "frozen": 4}),
+        (13, 2, None),
+        (0, None, None),
+    ],
 )
 def test_a_shape_that_does_not_fit_is_refused(
     layers: int | None, frozen: int | None, state: dict[str, object] | None

@@ -474,14 +474,14 @@ def _reader_shape(
     """
     if state is not None:
         kept = (int(str(state.get("layers", N_LAYERS))), int(str(state.get("frozen", 2))))
-        asked = (layers or kept[0], kept[1] if frozen is None else frozen)
+        asked = (kept[0] if layers is None else layers, kept[1] if frozen is None else frozen)
         if (layers is not None or frozen is not None) and asked != kept:
             raise SystemExit(
                 f"the checkpoint is of a {kept[0]}-layer reader with {kept[1]} frozen; "
                 "use another --work-dir for another shape"
             )
         return kept
-    shape = (layers or N_LAYERS, FROZEN_LAYERS if frozen is None else frozen)
+    shape = (N_LAYERS if layers is None else layers, FROZEN_LAYERS if frozen is None else frozen)
     if not 0 <= shape[1] < shape[0] <= 12:
         raise SystemExit("--layers must be 1 to 12 and --frozen below it")
     return shape

@@ -125,13 +125,13 @@ def paragraph_refs(words: Sequence[str], documents: Sequence[str] = ()) -> list[
     A number may be written as answers cite it (§16), and `DOC#N` as `DOC N`. A number without
     a document stays in the document named last: `notes 3 5` is notes 3 and notes 5. Words
     that together make the name of one of `documents` are one name (`read me 3`, typed in
-    chat where there are no quotes to hold `read me` together).
+    chat without quotes around `read me`).
     """
     refs: list[list[str]] = []
     doc: str | None = None
     pending: str | None = None
     for word in split_doc_numbers(words):
-        number = word.removeprefix("§").strip()
+        number = word.lstrip("§#¶").strip()  # as answers cite it, or as people write it
         if number.isdigit():
             doc, pending = pending or doc, None
             refs.append([doc, number] if doc else [number])
@@ -140,7 +140,7 @@ def paragraph_refs(words: Sequence[str], documents: Sequence[str] = ()) -> list[
         elif pending is not None:
             refs.append([pending, word])  # `DOC x`: the searcher says x is not a number
             pending = None
-        elif word.strip("§"):
+        elif word.strip("§#¶"):
             pending = word
     if pending is not None or not refs:
         refs.append([pending] if pending else [])

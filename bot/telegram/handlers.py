@@ -98,7 +98,7 @@ from bot.telegram.presses import FOREVER, PressMemory
 from bot.telegram.settings import BotSettings
 from retrieval.engine import Engine
 from retrieval.errors import QabotError, StoreError
-from retrieval.ingest.files import escape_bytes, scan_corpus
+from retrieval.ingest.files import escape_bytes, scan_corpus, shown
 from retrieval.search import Answer, BadParagraphRef, Searcher, small_talk
 from retrieval.search.refs import split_doc_numbers
 
@@ -541,16 +541,20 @@ class QABot:
             try:
                 # Searches already under way keep the searcher they started with.
                 searcher = await self._in_thread(self.engine.reload)
-                manifest = searcher.index.manifest
-                skipped = await self._in_thread(
-                    skipped_files, self.engine.settings.corpus, manifest.documents
-                )
             except QabotError as exc:
                 await message.reply_text(escape(REINDEX_FAILED.format(error=exc.message)))
                 return
+        manifest = searcher.index.manifest
         text = REINDEX_DONE.format(docs=len(manifest.documents), count=manifest.count)
+        try:  # the new index is in use whatever happens here
+            skipped = await self._in_thread(
+                skipped_files, self.engine.settings.corpus, manifest.documents
+            )
+        except (QabotError, OSError) as exc:
+            logger.info("could not list the files /reindex left out: %s", exc)
+            skipped = []
         if skipped:
-            names = "、".join(f.name for f in skipped[:SKIPPED_NAMED])
+            names = "、".join(shown(f.name) for f in skipped[:SKIPPED_NAMED])
             more = "等" if len(skipped) > SKIPPED_NAMED else ""
             text += "\n" + escape(REINDEX_SKIPPED.format(count=len(skipped), names=names + more))
         await message.reply_text(text)

@@ -96,30 +96,32 @@ class _Block:
         return "\n".join(self.lines)
 
 
-def _blocks(text: str, first_page: int | None, line_paragraphs: bool = False) -> list[_Block]:
+def _blocks(
+    text: str, first_page: int | None, line_paragraphs: bool = False, fences: bool = False
+) -> list[_Block]:
     """Split text into blocks at blank lines (and, with line_paragraphs, after each line that
-    ends a sentence); a block keeps its (hard-broken) lines and page."""
+    ends a sentence); a block keeps its (hard-broken) lines and page. With `fences`
+    (Markdown), the lines of a closed code fence are one code block, never headings."""
     blocks: list[_Block] = []
     pages = text.split(PAGE_BREAK)
     for offset, page_text in enumerate(pages):
         page = None if first_page is None else first_page + offset
         current: list[str] = []
-        fence = ""  # the open code fence's marker, while in one
-        code: list[str] = []
-        for raw in page_text.splitlines():
-            line = raw.strip()
-            if fence:
-                if line.startswith(fence) and not line.strip(fence[0]):
-                    if code:
-                        blocks.append(_Block(code, page, code=True))
-                    fence, code = "", []
-                elif line:
-                    code.append(line)
-            elif opening := _FENCE.match(line):
+        lines = [raw.strip() for raw in page_text.splitlines()]
+        fenced = _closed_fences(lines) if fences else {}
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if i in fenced:
                 if current:
                     blocks.append(_Block(current, page))
-                fence, current = opening.group(1), []
-            elif _ATX.match(line):
+                    current = []
+                code = [x for x in lines[i + 1 : fenced[i]] if x]
+                if code:
+                    blocks.append(_Block(code, page, code=True))
+                i = fenced[i] + 1
+                continue
+            if _ATX.match(line):
                 # A heading line stands alone even without blank lines around it (as in Markdown).
                 if current:
                     blocks.append(_Block(current, page))
@@ -133,11 +135,40 @@ def _blocks(text: str, first_page: int | None, line_paragraphs: bool = False) ->
             elif current:
                 blocks.append(_Block(current, page))
                 current = []
-        if code:  # a fence never closed runs to the end
-            blocks.append(_Block(code, page, code=True))
+            i += 1
         if current:
             blocks.append(_Block(current, page))
     return blocks
+
+
+def _closed_fences(lines: list[str]) -> dict[int, int]:
+    """Return {opening line: closing line} of the Markdown code fences that close.
+
+    A fence opens with 3+ backticks or tildes (a backtick fence's info string holds no
+    backtick: a one-line ```code``` opens none) and closes with a line of 3+ of the same
+    character and nothing else; one that never closes is no fence (a stray ``` or a ~~~~
+    separator must not swallow the rest of the document).
+    """
+    fenced: dict[int, int] = {}
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if opening and not (opening.group(1)[0] == "`" and "`" in lines[i][opening.end() :]):
+            mark = opening.group(1)
+            close = next(
+                (
+                    j
+                    for j in range(i + 1, len(lines))
+                    if lines[j].startswith(mark[0] * len(mark)) and not lines[j].strip(mark[0])
+                ),
+                None,
+            )
+            if close is not None:
+                fenced[i] = close
+                i = close + 1
+                continue
+        i += 1
+    return fenced
 
 
 def _lines_are_paragraphs(text: str) -> bool:
@@ -205,6 +236,7 @@ def parse_text(
     title: str | None = None,
     paged: bool = False,
     line_paragraphs: bool = False,
+    fences: bool = False,
 ) -> list[Paragraph]:
     """Parse one document's text into numbered paragraphs with section paths.
 
@@ -215,9 +247,11 @@ def parse_text(
     With `line_paragraphs` (plain text), a line that ends a sentence ends its paragraph, as a
     blank line does, when most lines of the text end a sentence: plain Chinese text often
     writes one paragraph a line (text wrapped at a width keeps its lines together).
+    With `fences` (Markdown), a closed code fence's lines are text of their own, not headings.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = _blocks(text, 1 if paged else None, line_paragraphs and _lines_are_paragraphs(text))
+    lines_end = line_paragraphs and _lines_are_paragraphs(text)
+    blocks = _blocks(text, 1 if paged else None, lines_end, fences)
     return _Cutter(doc, title or doc).cut(blocks)
 
 

@@ -60,8 +60,10 @@ def _collect(element: Any, parts: list[str]) -> None:
             continue
         if tag == f"{_W}t":
             parts.append(child.text or "")
-        elif tag == f"{_W}tab":
+        elif tag in (f"{_W}tab", f"{_W}ptab"):
             parts.append("\t")
+        elif tag == f"{_W}noBreakHyphen":  # Ctrl+Shift+-, in phone numbers and codes
+            parts.append("-")
         elif tag in (f"{_W}br", f"{_W}cr"):
             parts.append("\n")
         else:

@@ -184,7 +184,12 @@ def read_document(path: Path, doc: str, source: Source | None = None) -> Documen
     """
     source = source or read_source(path)
     paragraphs = parse_text(
-        source.text, doc, source.title, paged=source.paged, line_paragraphs=source.line_paragraphs
+        source.text,
+        doc,
+        source.title,
+        paged=source.paged,
+        line_paragraphs=source.line_paragraphs,
+        fences=source.fences,
     )
     if not paragraphs:
         return None

@@ -35,6 +35,7 @@ class Source:
     title: str | None = None
     paged: bool = False  # form feeds in `text` separate pages 1, 2, ...
     line_paragraphs: bool = False  # a line ending a sentence ends its paragraph (plain text)
+    fences: bool = False  # Markdown: a code fence's lines are text, never headings
 
 
 Reader = Callable[[Path], Source]

@@ -90,7 +90,8 @@ def read_plain(path: Path) -> Source:
     """Read a Markdown or plain-text document as it is. In plain text a line that ends a
     sentence ends its paragraph (one paragraph a line, as Chinese text files are written);
     Markdown keeps its rule, a blank line between paragraphs."""
-    return Source(read_text(path), line_paragraphs=path.suffix.lower() == ".txt")
+    suffix = path.suffix.lower()
+    return Source(read_text(path), line_paragraphs=suffix == ".txt", fences=suffix == ".md")
 
 
 def _likelier(decoded: dict[str, str], data: bytes) -> str:

@@ -17,7 +17,7 @@ _ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 # A paragraph number alone, as citations write it (§12, § 12, #12, ¶12) or bare and short (12):
 # no question, and the passages holding "12" would come back as confident answers to nothing.
 # A longer number (2023, 12345, 0351-1234567) is searched: looking up where it appears is a use.
-_PARAGRAPH_NUMBER = re.compile(r"(?:[§#¶]\s*0*(\d{1,6})|0*(\d{1,3}))\s*[。.?？]?")
+_PARAGRAPH_NUMBER = re.compile(r"(?:[§#¶]\s*0*([1-9]\d{0,5})|0*([1-9]\d{0,2}))\s*[。.?？]?")
 
 
 def _phrase_set(text: str) -> frozenset[str]:
