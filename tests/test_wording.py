@@ -22,10 +22,10 @@ def test_cli_adds_the_command_or_flag_that_fixes_it() -> None:
 def test_every_remedy_is_worded_for_the_cli_and_never_as_a_command_in_the_bot(
     remedy: Remedy,
 ) -> None:
-    data = {"package": "p", "engine": "e", "types": "t"}
+    data = {"package": "p", "engine": "e", "types": "t", "number": "12"}
     assert CLI_REMEDIES[remedy].format(**data)
     said = bot_remedy(QabotError("x", remedy=remedy, data=data))
-    assert said == BOT_REMEDIES.get(remedy, "")
+    assert said == BOT_REMEDIES.get(remedy, "").format(**data)
     for shell in ("qabot ", "--", "pip ", "QABOT_"):
         assert shell not in said
 
