@@ -35,14 +35,18 @@ class Press:
     text_hash: str = ""  # of the paragraph the button was made for; "" on older buttons
 
 
+def _sha1_hex(text: str, digits: int) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:digits]
+
+
 def doc_key(doc: str) -> str:
     """Return a short stable key for a document id (ids can be longer than callback data)."""
-    return hashlib.sha1(doc.encode("utf-8")).hexdigest()[:8]
+    return _sha1_hex(doc, 8)
 
 
 def text_hash(text: str) -> str:
     """Return a short hash of a paragraph's text, to tell whether it is still the same."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:TEXT_HASH_HEX]
+    return _sha1_hex(text, TEXT_HASH_HEX)
 
 
 def _fits(data: str) -> bool:

@@ -24,8 +24,9 @@ def shown(path: Path | str) -> str:
     and quoted as Python's repr quotes it where it holds a newline or another control
     character (a warning is one line, and a terminal or JSON must never see a surrogate)."""
     text = os.fsencode(path).decode("utf-8", "surrogateescape")
-    if escape_bytes(text).isprintable():
-        return escape_bytes(text)
+    escaped = escape_bytes(text)
+    if escaped.isprintable():
+        return escaped
     # repr writes a byte that is not UTF-8 (kept as a lone surrogate) as \udcff: say \xff.
     return re.sub(r"\\udc([89a-f][0-9a-f])", r"\\x\1", repr(text))
 
